@@ -1,0 +1,13 @@
+// The subcommands of the pcv CLI; each lives in its own file.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "plugin_loading.hpp"
+
+namespace pcv::cli {
+
+void add_plugins_command(CLI::App& app, const PluginOptions& options);
+void add_ops_command(CLI::App& app, const PluginOptions& options);
+
+}  // namespace pcv::cli

@@ -1,0 +1,196 @@
+#include <pcv/error.hpp>
+#include <pcv/kernel.hpp>
+#include <pcv/registry.hpp>
+#include <pcv/types.hpp>
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "registry/descriptor_reader.hpp"
+#include "registry/host_api.hpp"
+#include "tensor/allocator.hpp"
+
+namespace pcv {
+namespace {
+
+// Borrowed pcv_tensor views of host tensors, with NULL for absent ones.
+struct Views {
+  explicit Views(const std::vector<Tensor>& tensors) : views(tensors.size()) {
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+      if (tensors[i].defined()) views[i] = tensors[i].view();
+      pointers.push_back(tensors[i].defined() ? &views[i] : nullptr);
+    }
+  }
+  std::vector<pcv_tensor> views;
+  std::vector<const pcv_tensor*> pointers;
+};
+
+// Output tensors for the plugin to fill: each with a PCV_MAX_NDIM shape buffer.
+struct Outputs {
+  explicit Outputs(std::size_t n) : shapes(n), tensors(n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      tensors[i].shape = shapes[i].data();
+      tensors[i].ndim = -1;  // "not set", caught below
+      tensors[i].device = kCpu;
+      pointers.push_back(&tensors[i]);
+    }
+  }
+  Shape shape(std::size_t i) const {
+    return Shape(shapes[i].begin(), shapes[i].begin() + tensors[i].ndim);
+  }
+  std::vector<std::array<std::int64_t, PCV_MAX_NDIM>> shapes;
+  std::vector<pcv_tensor> tensors;
+  std::vector<pcv_tensor*> pointers;
+};
+
+void check_inputs(const OpInfo& op, const std::vector<Tensor>& inputs) {
+  if (inputs.size() > op.inputs.size())
+    throw Error(op.full_name + " takes " + std::to_string(op.inputs.size()) + " inputs, got " +
+                std::to_string(inputs.size()));
+  for (std::size_t i = 0; i < op.inputs.size(); ++i) {
+    const bool given = i < inputs.size() && inputs[i].defined();
+    if (!given && !op.inputs[i].optional)
+      throw Error(op.full_name + " needs input '" + op.inputs[i].name + "' (#" + std::to_string(i) + ")");
+  }
+}
+
+}  // namespace
+
+Kernel::Kernel(std::shared_ptr<const OpInfo> op, void* state) : op_(std::move(op)), state_(state) {
+  if ((op_->caps & PCV_CAP_THREADSAFE_COMPUTE) == 0) serial_ = std::make_unique<std::mutex>();
+}
+
+Kernel::Kernel(Kernel&& other) noexcept
+    : op_(std::move(other.op_)), state_(std::exchange(other.state_, nullptr)),
+      serial_(std::move(other.serial_)) {}
+
+Kernel& Kernel::operator=(Kernel&& other) noexcept {
+  if (this != &other) {
+    Kernel old(std::move(*this));
+    op_ = std::move(other.op_);
+    state_ = std::exchange(other.state_, nullptr);
+    serial_ = std::move(other.serial_);
+  }
+  return *this;
+}
+
+Kernel::~Kernel() {
+  if (state_ != nullptr) op_->binding->desc.destroy(state_);
+}
+
+const OpInfo& Kernel::op() const { return *op_; }
+
+std::unique_lock<std::mutex> Kernel::take_turn() const {
+  return serial_ ? std::unique_lock(*serial_) : std::unique_lock<std::mutex>();
+}
+
+std::vector<std::pair<pcv_dtype, Shape>> Kernel::infer_shapes(const std::vector<Tensor>& inputs) const {
+  auto turn = take_turn();
+  return infer_shapes_locked(inputs);
+}
+
+std::vector<std::pair<pcv_dtype, Shape>> Kernel::infer_shapes_locked(const std::vector<Tensor>& inputs) const {
+  check_inputs(*op_, inputs);
+  const pcv_op_desc& d = op_->binding->desc;
+  std::vector<Tensor> padded = inputs;
+  padded.resize(op_->inputs.size());
+  Views in(padded);
+  Outputs out(op_->outputs.size());
+  detail::clear_plugin_error();
+  const pcv_status status = d.infer_shapes(state_, static_cast<std::uint32_t>(in.pointers.size()),
+                                           in.pointers.data(), static_cast<std::uint32_t>(out.pointers.size()),
+                                           out.pointers.data());
+  detail::check_plugin_status(status, op_->full_name + " infer_shapes");
+  std::vector<std::pair<pcv_dtype, Shape>> result;
+  for (std::size_t i = 0; i < out.tensors.size(); ++i) {
+    const int ndim = out.tensors[i].ndim;
+    if (ndim < 0 || ndim > PCV_MAX_NDIM)
+      throw Error(op_->full_name + " infer_shapes did not set output '" + op_->outputs[i].name + "'",
+                  PCV_ERR_INTERNAL);
+    result.emplace_back(out.tensors[i].dtype, out.shape(i));
+  }
+  return result;
+}
+
+std::vector<Tensor> Kernel::forward(const std::vector<Tensor>& inputs) const {
+  auto turn = take_turn();
+  const auto shapes = infer_shapes_locked(inputs);
+  const pcv_op_desc& d = op_->binding->desc;
+  std::vector<Tensor> padded = inputs;
+  padded.resize(op_->inputs.size());
+  Views in(padded);
+  Outputs out(shapes.size());
+  std::vector<Tensor> results(shapes.size());
+  std::vector<bool> dynamic(shapes.size());
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    const auto& [dtype, shape] = shapes[i];
+    dynamic[i] = std::any_of(shape.begin(), shape.end(), [](std::int64_t d) { return d < 0; });
+    out.tensors[i].dtype = dtype;
+    if (dynamic[i]) continue;  // forward allocates it
+    results[i] = Tensor(dtype, shape);
+    out.tensors[i] = results[i].view();
+    out.tensors[i].shape = out.shapes[i].data();
+    std::copy(shape.begin(), shape.end(), out.shapes[i].begin());
+  }
+  pcv_forward_args args{};
+  args.struct_size = sizeof args;
+  args.num_inputs = static_cast<std::uint32_t>(in.pointers.size());
+  args.num_outputs = static_cast<std::uint32_t>(out.pointers.size());
+  args.inputs = in.pointers.data();
+  args.outputs = out.pointers.data();
+  detail::clear_plugin_error();
+  const pcv_status status = d.forward(state_, &args);
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    if (!dynamic[i] || out.tensors[i].data == nullptr) continue;
+    results[i] = Tensor::adopt(out.tensors[i].data, out.tensors[i].dtype, out.shape(i), out.tensors[i].device);
+  }
+  detail::check_plugin_status(status, op_->full_name + " forward");
+  for (std::size_t i = 0; i < shapes.size(); ++i)
+    if (!results[i].defined())
+      throw Error(op_->full_name + " forward did not produce output '" + op_->outputs[i].name + "'",
+                  PCV_ERR_INTERNAL);
+  return results;
+}
+
+std::vector<Tensor> Kernel::backward(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                                     const std::vector<Tensor>& grad_outputs,
+                                     const std::vector<bool>& wanted) const {
+  const pcv_op_desc& d = op_->binding->desc;
+  if (d.backward == nullptr) throw Error(op_->full_name + " has no backward", PCV_ERR_NOT_SUPPORTED);
+  check_inputs(*op_, inputs);
+  if (outputs.size() != op_->outputs.size() || grad_outputs.size() != op_->outputs.size())
+    throw Error(op_->full_name + " backward needs " + std::to_string(op_->outputs.size()) +
+                " outputs and as many output gradients");
+  for (std::size_t i = 0; i < outputs.size(); ++i)
+    if (grad_outputs[i].shape() != outputs[i].shape() || !same_dtype(grad_outputs[i].dtype(), outputs[i].dtype()))
+      throw Error(op_->full_name + " backward: the gradient of output '" + op_->outputs[i].name + "' is " +
+                  dtype_name(grad_outputs[i].dtype()) + shape_string(grad_outputs[i].shape()) +
+                  ", the output is " + dtype_name(outputs[i].dtype()) + shape_string(outputs[i].shape()));
+  auto turn = take_turn();
+  std::vector<Tensor> padded = inputs;
+  padded.resize(op_->inputs.size());
+  Views in(padded), outs(outputs), grads(grad_outputs);
+  std::vector<Tensor> grad_inputs(padded.size());
+  std::vector<pcv_tensor> grad_views(padded.size());
+  std::vector<pcv_tensor*> grad_pointers(padded.size(), nullptr);
+  for (std::size_t i = 0; i < padded.size(); ++i) {
+    if (!padded[i].defined() || (!wanted.empty() && (i >= wanted.size() || !wanted[i]))) continue;
+    grad_inputs[i] = Tensor(padded[i].dtype(), padded[i].shape());
+    grad_views[i] = grad_inputs[i].view();
+    grad_pointers[i] = &grad_views[i];
+  }
+  pcv_backward_args args{};
+  args.struct_size = sizeof args;
+  args.num_inputs = static_cast<std::uint32_t>(padded.size());
+  args.num_outputs = static_cast<std::uint32_t>(outputs.size());
+  args.inputs = in.pointers.data();
+  args.outputs = outs.pointers.data();
+  args.grad_outputs = grads.pointers.data();
+  args.grad_inputs = grad_pointers.data();
+  detail::clear_plugin_error();
+  detail::check_plugin_status(d.backward(state_, &args), op_->full_name + " backward");
+  return grad_inputs;
+}
+
+}  // namespace pcv

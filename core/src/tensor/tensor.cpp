@@ -1,0 +1,60 @@
+#include <pcv/error.hpp>
+#include <pcv/tensor.hpp>
+
+#include <cstring>
+#include <new>
+
+#include "tensor/allocator.hpp"
+
+namespace pcv {
+
+Tensor::Tensor(pcv_dtype dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+  for (std::int64_t d : shape_)
+    if (d < 0) throw Error("tensor shape " + shape_string(shape_) + " has a negative dimension");
+  if (shape_.size() > PCV_MAX_NDIM)
+    throw Error("tensor shape " + shape_string(shape_) + " has more than " +
+                std::to_string(PCV_MAX_NDIM) + " dimensions");
+  void* p = detail::allocate(device_, nbytes(), detail::kDefaultAlignment);
+  if (p == nullptr) throw std::bad_alloc();
+  std::memset(p, 0, nbytes());
+  storage_ = std::shared_ptr<void>(p, [device = device_](void* q) { detail::deallocate(device, q); });
+}
+
+Tensor Tensor::adopt(void* data, pcv_dtype dtype, Shape shape, pcv_device device) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.device_ = device;
+  t.shape_ = std::move(shape);
+  t.storage_ = std::shared_ptr<void>(data, [device](void* q) { detail::deallocate(device, q); });
+  return t;
+}
+
+Tensor Tensor::clone() const {
+  Tensor t(dtype_, shape_);
+  if (nbytes() > 0) std::memcpy(t.raw_data(), raw_data(), nbytes());
+  return t;
+}
+
+pcv_tensor Tensor::view() const {
+  pcv_tensor v{};
+  v.data = storage_.get();
+  v.device = device_;
+  v.ndim = static_cast<std::int32_t>(shape_.size());
+  v.dtype = dtype_;
+  v.shape = const_cast<std::int64_t*>(shape_.data());  // the ABI's shape is not const; plugins only read it
+  v.strides = nullptr;
+  v.byte_offset = 0;
+  return v;
+}
+
+void Tensor::check_dtype(pcv_dtype want) const {
+  if (!same_dtype(dtype_, want))
+    throw Error("tensor has dtype " + dtype_name(dtype_) + ", read as " + dtype_name(want));
+}
+
+void Tensor::check_count(std::size_t count) const {
+  if (static_cast<std::int64_t>(count) != numel())
+    throw Error(std::to_string(count) + " values given for a tensor of shape " + shape_string(shape_));
+}
+
+}  // namespace pcv
