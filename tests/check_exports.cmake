@@ -1,0 +1,16 @@
+# cmake -DNM=<nm> -DPLUGIN=<file.so> -P check_exports.cmake
+# Fails unless the plugin's only defined dynamic symbol is pcv_plugin_entry.
+execute_process(COMMAND ${NM} -D --defined-only ${PLUGIN} OUTPUT_VARIABLE listing RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "nm failed on ${PLUGIN}")
+endif()
+string(REGEX MATCHALL "[^\n]+" lines "${listing}")
+set(symbols "")
+foreach(line IN LISTS lines)
+  string(REGEX REPLACE ".* " "" symbol "${line}")
+  list(APPEND symbols ${symbol})
+endforeach()
+if(NOT symbols STREQUAL "pcv_plugin_entry")
+  message(FATAL_ERROR "${PLUGIN} exports [${symbols}], expected only pcv_plugin_entry")
+endif()
+message(STATUS "${PLUGIN}: exports only pcv_plugin_entry")
