@@ -95,7 +95,9 @@ TEST(Zoo, FileThatIsNotASharedLibrary) {
   const fs::path dir = fs::path(::testing::TempDir()) / "pcv_zoo_text";
   fs::create_directories(dir);
   const fs::path file = dir / "notes.so";
-  std::ofstream(file) << "these are notes, not a plugin\n";
+  // Longer than an ELF header, so the loader reads it and rejects it as not ELF.
+  std::ofstream(file) << std::string(8, '-') << " these are notes about plugins, not a plugin "
+                      << std::string(80, '-') << "\n";
   Registry r;
   const std::string message = load_error(r, file);
   EXPECT_THAT(message, HasSubstr("cannot load plugin " + file.string() + ": not a loadable shared library"));

@@ -34,6 +34,16 @@ std::string version_mismatch(const pcv_plugin_info* info) {
          ".x SDK, or use a pcv host of ABI major " + std::to_string(info->abi_major);
 }
 
+// Boost.DLL wraps dlerror()'s text as "...(dlerror system message: TEXT): <errno text>", with
+// an errno that means nothing here; keep TEXT.
+std::string dlerror_text(const std::string& what) {
+  const std::string marker = "dlerror system message: ";
+  const auto begin = what.find(marker);
+  const auto end = what.rfind("): ");
+  if (begin == std::string::npos || end == std::string::npos || end < begin) return what;
+  return what.substr(begin + marker.size(), end - begin - marker.size());
+}
+
 }  // namespace
 
 OpenedPlugin open_plugin(const std::filesystem::path& file) {
@@ -41,7 +51,7 @@ OpenedPlugin open_plugin(const std::filesystem::path& file) {
   try {
     library->load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
-    throw Error(std::string("not a loadable shared library: ") + e.what());
+    throw Error("not a loadable shared library: " + dlerror_text(e.what()));
   }
   // dlsym directly, for dlerror()'s text in the message.
   dlerror();
