@@ -14,8 +14,8 @@
 namespace pcv {
 namespace {
 
-using ::testing::HasSubstr;
 using test::builtin_plugins;
+using ::testing::HasSubstr;
 
 // Asserts that `body` throws pcv::Error whose message contains `part`.
 template <class F>
@@ -115,28 +115,42 @@ TEST(Kernel, AttributesTakeDefaultsAndLosslessConversions) {
 }
 
 TEST(Kernel, BadAttributesAreRefusedByName) {
-  expect_error([] { builtin_plugins().create_kernel("example_c.scale", {{"alpah", 2.0}}); },
-               "op example_c.scale has no attribute 'alpah' (its attributes: alpha)");
-  expect_error([] { builtin_plugins().create_kernel("example_c.scale", {{"alpha", std::string("big")}}); },
-               "attribute 'alpha' of example_c.scale must be float, got string \"big\"");
+  expect_error(
+      [] {
+        builtin_plugins().create_kernel("example_c.scale", {{"alpah", 2.0}});
+      },
+      "op example_c.scale has no attribute 'alpah' (its attributes: alpha)");
+  expect_error(
+      [] {
+        builtin_plugins().create_kernel("example_c.scale", {{"alpha", std::string("big")}});
+      },
+      "attribute 'alpha' of example_c.scale must be float, got string \"big\"");
 }
 
 TEST(Kernel, WrongInputsAreRefusedWithTheOpAndInputNamed) {
   Kernel add = builtin_plugins().create_kernel("nn.add");
   const Tensor a = Tensor::from<float>({2, 3}, {1, 2, 3, 4, 5, 6});
   expect_error([&] { add.forward({a}); }, "nn.add needs input 'b' (#1)");
-  expect_error([&] { add.forward({a, Tensor::from<float>({4}, {1, 2, 3, 4})}); },
-               "nn.add infer_shapes failed (shape error): nn.add: shapes [2, 3] and [4] do not broadcast");
-  expect_error([&] { add.forward({a, Tensor::from<double>({3}, {1, 2, 3})}); }, "a is float32 but b is float64");
+  expect_error(
+      [&] {
+        add.forward({a, Tensor::from<float>({4}, {1, 2, 3, 4})});
+      },
+      "nn.add infer_shapes failed (shape error): nn.add: shapes [2, 3] and [4] do not broadcast");
+  expect_error(
+      [&] {
+        add.forward({a, Tensor::from<double>({3}, {1, 2, 3})});
+      },
+      "a is float32 but b is float64");
   expect_error([&] { add.forward({a, a, a}); }, "nn.add takes 2 inputs, got 3");
 }
 
 TEST(Kernel, UnsupportedDtypeIsReportedByThePlugin) {
   Kernel relu = builtin_plugins().create_kernel("nn.relu");
   const Tensor ints = Tensor::from<std::int32_t>({2}, {1, -1});
-  expect_error([&] { relu.forward({ints}); },
-               "nn.relu forward failed (not supported): input 'x' of relu has dtype int32; supported: float32, "
-               "float64");
+  expect_error(
+      [&] { relu.forward({ints}); },
+      "nn.relu forward failed (not supported): input 'x' of relu has dtype int32; supported: float32, "
+      "float64");
   expect_error([&] { builtin_plugins().create_kernel("example_c.scale").forward({ints}); },
                "example_c.scale: input 'x' must be float32 or float64");
 }
@@ -145,8 +159,11 @@ TEST(Kernel, BackwardChecksGradientShapes) {
   Kernel relu = builtin_plugins().create_kernel("nn.relu");
   const Tensor x = Tensor::from<float>({2}, {1, -1});
   const auto y = relu.forward({x});
-  expect_error([&] { relu.backward({x}, y, {Tensor::from<float>({3}, {1, 1, 1})}); },
-               "the gradient of output 'y' is float32[3], the output is float32[2]");
+  expect_error(
+      [&] {
+        relu.backward({x}, y, {Tensor::from<float>({3}, {1, 1, 1})});
+      },
+      "the gradient of output 'y' is float32[3], the output is float32[2]");
 }
 
 TEST(Kernel, OutlivesItsRegistry) {
@@ -156,7 +173,8 @@ TEST(Kernel, OutlivesItsRegistry) {
     r.load(test::kPluginDir / "pcv_example_c.so");
     kernel.emplace(r.create_kernel("example_c.scale", {{"alpha", -1.0}}));
   }
-  EXPECT_EQ(kernel->forward({Tensor::from<float>({1}, {4.f})})[0].to_vector<float>(), std::vector<float>{-4.f});
+  EXPECT_EQ(kernel->forward({Tensor::from<float>({1}, {4.f})})[0].to_vector<float>(),
+            std::vector<float>{-4.f});
 }
 
 }  // namespace

@@ -64,8 +64,9 @@ TEST(Zoo, MissingEntrySymbolQuotesDlerror) {
 }
 
 TEST(Zoo, EntryReturningAnErrorPassesItsMessageOn) {
-  expect_refused("entry_error",
-                 "pcv_plugin_entry failed (not supported): this plugin needs a CUDA device and none was found");
+  expect_refused(
+      "entry_error",
+      "pcv_plugin_entry failed (not supported): this plugin needs a CUDA device and none was found");
 }
 
 TEST(Zoo, EntryThatThrowsIsCaughtInsideThePlugin) {
@@ -74,7 +75,8 @@ TEST(Zoo, EntryThatThrowsIsCaughtInsideThePlugin) {
 
 TEST(Zoo, TooSmallStructSizeIsMalformed) {
   expect_refused("small_struct", "malformed descriptor: op #0: pcv_op_desc.struct_size is 8, below the " +
-                                     std::to_string(PCV_SIZE_THROUGH(pcv_op_desc, backward)) + " bytes of ABI 1.0");
+                                     std::to_string(PCV_SIZE_THROUGH(pcv_op_desc, backward)) +
+                                     " bytes of ABI 1.0");
 }
 
 TEST(Zoo, DuplicateOpNameInOnePluginIsMalformed) {

@@ -1,6 +1,6 @@
 // pcv - command-line client of libpcv.
-#include <pcv/error.hpp>
 #include <pcv/plugin.h>
+#include <pcv/error.hpp>
 #include <pcv/version.hpp>
 
 #include <cstdio>
@@ -10,9 +10,10 @@
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"pcv - point-cloud and vision deep learning with operator plugins.\n\n"
-               "Plugins are searched in --plugin-path entries, then in $PCV_PLUGIN_PATH\n"
-               "(':'-separated directories or .so files), then in pcv/plugins beside libpcv."};
+  CLI::App app{
+      "pcv - point-cloud and vision deep learning with operator plugins.\n\n"
+      "Plugins are searched in --plugin-path entries, then in $PCV_PLUGIN_PATH\n"
+      "(':'-separated directories or .so files), then in pcv/plugins beside libpcv."};
   app.require_subcommand(1);
   const std::string version = std::string("pcv ") + pcv::kVersion + " (plugin ABI " +
                               std::to_string(PCV_ABI_VERSION_MAJOR) + "." +

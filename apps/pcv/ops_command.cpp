@@ -26,14 +26,22 @@ nlohmann::json args_json(const std::vector<ArgInfo>& args) {
 nlohmann::json op_json(const OpInfo& op) {
   nlohmann::json attrs = nlohmann::json::array();
   for (const AttrInfo& a : op.attrs) {
-    nlohmann::json j = {{"name", a.name}, {"type", attr_type_name(a.type)}, {"doc", a.doc},
+    nlohmann::json j = {{"name", a.name},
+                        {"type", attr_type_name(a.type)},
+                        {"doc", a.doc},
                         {"required", !a.default_value.has_value()}};
     if (a.default_value) j["default"] = attr_json(*a.default_value);
     attrs.push_back(j);
   }
-  return {{"name", op.full_name}, {"plugin", op.plugin},        {"op", op.name},
-          {"version", op.version}, {"doc", op.doc},             {"caps", caps_list(op.caps)},
-          {"inputs", args_json(op.inputs)}, {"outputs", args_json(op.outputs)}, {"attributes", attrs}};
+  return {{"name", op.full_name},
+          {"plugin", op.plugin},
+          {"op", op.name},
+          {"version", op.version},
+          {"doc", op.doc},
+          {"caps", caps_list(op.caps)},
+          {"inputs", args_json(op.inputs)},
+          {"outputs", args_json(op.outputs)},
+          {"attributes", attrs}};
 }
 
 void print_args(std::ostream& out, const char* title, const std::vector<ArgInfo>& args) {
@@ -62,8 +70,9 @@ void print_op(std::ostream& out, const OpInfo& op) {
 }  // namespace
 
 void add_ops_command(CLI::App& app, const PluginOptions& options) {
-  auto* cmd = app.add_subcommand("ops", "Describe ops: inputs, outputs, attributes with defaults, "
-                                        "capabilities");
+  auto* cmd = app.add_subcommand("ops",
+                                 "Describe ops: inputs, outputs, attributes with defaults, "
+                                 "capabilities");
   auto plugin = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   cmd->add_option("plugin", *plugin, "Only the ops of this plugin (e.g. nn)");
@@ -79,7 +88,8 @@ void add_ops_command(CLI::App& app, const PluginOptions& options) {
     } else {
       std::string known;
       for (const PluginInfo* p : registry.plugins()) known += (known.empty() ? "" : ", ") + p->name;
-      throw Error("no plugin named '" + *plugin + "' is loaded (loaded: " + (known.empty() ? "none" : known) + ")");
+      throw Error("no plugin named '" + *plugin + "' is loaded (loaded: " + (known.empty() ? "none" : known) +
+                  ")");
     }
     if (*json) {
       nlohmann::json ops = nlohmann::json::array();

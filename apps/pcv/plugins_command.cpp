@@ -19,7 +19,9 @@ std::uint32_t plugin_caps(const PluginInfo& p) {
   return caps;
 }
 
-std::string abi(const PluginInfo& p) { return std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor); }
+std::string abi(const PluginInfo& p) {
+  return std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor);
+}
 
 nlohmann::json to_json(const Registry& registry, const std::vector<LoadFailure>& failures) {
   nlohmann::json out = {{"plugins", nlohmann::json::array()}, {"failures", nlohmann::json::array()}};
@@ -34,7 +36,8 @@ nlohmann::json to_json(const Registry& registry, const std::vector<LoadFailure>&
                               {"path", p->path.string()},
                               {"ops", ops}});
   }
-  for (const LoadFailure& f : failures) out["failures"].push_back({{"path", f.path.string()}, {"reason", f.reason}});
+  for (const LoadFailure& f : failures)
+    out["failures"].push_back({{"path", f.path.string()}, {"reason", f.reason}});
   return out;
 }
 
@@ -51,15 +54,18 @@ void print_table(const Registry& registry) {
 }  // namespace
 
 void add_plugins_command(CLI::App& app, const PluginOptions& options) {
-  auto* cmd = app.add_subcommand("plugins", "List the loaded plugins: name, version, ABI version, "
-                                            "capabilities and file");
+  auto* cmd = app.add_subcommand("plugins",
+                                 "List the loaded plugins: name, version, ABI version, "
+                                 "capabilities and file");
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "Print JSON for scripts (includes plugins that failed to load)");
   cmd->callback([&options, json] {
     Registry registry;
     const auto failures = load_plugins(registry, options, /*quiet=*/*json);
-    if (*json) std::cout << to_json(registry, failures).dump(2) << "\n";
-    else print_table(registry);
+    if (*json)
+      std::cout << to_json(registry, failures).dump(2) << "\n";
+    else
+      print_table(registry);
   });
 }
 

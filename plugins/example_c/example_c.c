@@ -10,7 +10,9 @@ typedef struct scale_kernel {
   double alpha;
 } scale_kernel;
 
-static int is_float(pcv_dtype t, int bits) { return t.code == PCV_DTYPE_FLOAT && t.bits == bits && t.lanes == 1; }
+static int is_float(pcv_dtype t, int bits) {
+  return t.code == PCV_DTYPE_FLOAT && t.bits == bits && t.lanes == 1;
+}
 
 static int64_t count(const pcv_tensor* t) {
   int64_t n = 1;
@@ -20,7 +22,8 @@ static int64_t count(const pcv_tensor* t) {
 
 static pcv_status check_input(const scale_kernel* k, const pcv_tensor* x) {
   if (x->device.device_type != PCV_DEVICE_CPU)
-    return k->host->set_error(k->host->host_ctx, PCV_ERR_NOT_SUPPORTED, "example_c.scale runs on the CPU only");
+    return k->host->set_error(k->host->host_ctx, PCV_ERR_NOT_SUPPORTED,
+                              "example_c.scale runs on the CPU only");
   if (!is_float(x->dtype, 32) && !is_float(x->dtype, 64))
     return k->host->set_error(k->host->host_ctx, PCV_ERR_NOT_SUPPORTED,
                               "example_c.scale: input 'x' must be float32 or float64");
@@ -95,33 +98,39 @@ static const pcv_arg_spec output_y = {sizeof(pcv_arg_spec), 0, "y", "alpha * x",
 static const pcv_arg_spec* const inputs[] = {&input_x};
 static const pcv_arg_spec* const outputs[] = {&output_y};
 
-static const pcv_attr alpha_default = {sizeof(pcv_attr), PCV_ATTR_FLOAT, "alpha", 0, 1.0, NULL, NULL, NULL, 0};
+static const pcv_attr alpha_default = {
+    sizeof(pcv_attr), PCV_ATTR_FLOAT, "alpha", 0, 1.0, NULL, NULL, NULL, 0};
 static const pcv_attr_spec alpha_spec = {sizeof(pcv_attr_spec), PCV_ATTR_FLOAT, "alpha", "the factor",
                                          &alpha_default};
 static const pcv_attr_spec* const attrs[] = {&alpha_spec};
 
-static const pcv_op_desc scale_op = {
-    sizeof(pcv_op_desc),
-    PCV_CAP_CPU | PCV_CAP_THREADSAFE_COMPUTE | PCV_CAP_BACKWARD,
-    "scale",
-    "Multiplies every element by the attribute alpha.",
-    1, /* op_version */
-    1, /* num_inputs */
-    1, /* num_outputs */
-    1, /* num_attrs */
-    inputs,
-    outputs,
-    attrs,
-    scale_infer_shapes,
-    scale_create,
-    scale_destroy,
-    scale_forward,
-    scale_backward};
+static const pcv_op_desc scale_op = {sizeof(pcv_op_desc),
+                                     PCV_CAP_CPU | PCV_CAP_THREADSAFE_COMPUTE | PCV_CAP_BACKWARD,
+                                     "scale",
+                                     "Multiplies every element by the attribute alpha.",
+                                     1, /* op_version */
+                                     1, /* num_inputs */
+                                     1, /* num_outputs */
+                                     1, /* num_attrs */
+                                     inputs,
+                                     outputs,
+                                     attrs,
+                                     scale_infer_shapes,
+                                     scale_create,
+                                     scale_destroy,
+                                     scale_forward,
+                                     scale_backward};
 
 static const pcv_op_desc* const ops[] = {&scale_op};
 
-static const pcv_plugin_info info = {sizeof(pcv_plugin_info), PCV_ABI_VERSION_MAJOR, PCV_ABI_VERSION_MINOR, 1,
-                                     "example_c", "1.0.0", "Example plugin written in plain C", ops};
+static const pcv_plugin_info info = {sizeof(pcv_plugin_info),
+                                     PCV_ABI_VERSION_MAJOR,
+                                     PCV_ABI_VERSION_MINOR,
+                                     1,
+                                     "example_c",
+                                     "1.0.0",
+                                     "Example plugin written in plain C",
+                                     ops};
 
 pcv_status pcv_plugin_entry(const pcv_host_api* host, const pcv_plugin_info** out) {
   if (host == NULL || out == NULL) return PCV_ERR_INVALID_ARGUMENT;

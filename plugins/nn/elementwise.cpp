@@ -84,10 +84,11 @@ void Add::backward(sdk::BackwardContext& ctx) const {
     if (da) std::fill(da, da + a.numel(), T(0));
     if (db) std::fill(db, db + b.numel(), T(0));
     const T* g = dy.data();
-    for_each_broadcast(dy.shape(), a.shape(), b.shape(), [&](std::int64_t i, std::int64_t ia, std::int64_t ib) {
-      if (da) da[ia] += g[i];
-      if (db) db[ib] += g[i];
-    });
+    for_each_broadcast(dy.shape(), a.shape(), b.shape(),
+                       [&](std::int64_t i, std::int64_t ia, std::int64_t ib) {
+                         if (da) da[ia] += g[i];
+                         if (db) db[ib] += g[i];
+                       });
   });
 }
 

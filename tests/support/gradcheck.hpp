@@ -31,7 +31,8 @@ inline void expect_backward_matches_differences(const Kernel& kernel, const std:
     double sum = 0;
     const auto ys = kernel.forward(x);
     for (std::size_t k = 0; k < ys.size(); ++k)
-      for (std::int64_t i = 0; i < ys[k].numel(); ++i) sum += ys[k].data<double>()[i] * weights[k].data<double>()[i];
+      for (std::int64_t i = 0; i < ys[k].numel(); ++i)
+        sum += ys[k].data<double>()[i] * weights[k].data<double>()[i];
     return sum;
   };
   const std::vector<Tensor> analytic = kernel.backward(inputs, outputs, weights);

@@ -3,8 +3,14 @@
 
 static const pcv_op_desc op = ZOO_IDENTITY_OP("identity", sizeof(pcv_op_desc));
 static const pcv_op_desc* const ops[] = {&op};
-static const pcv_plugin_info info = {sizeof(pcv_plugin_info), PCV_ABI_VERSION_MAJOR + 1, 4, 1,
-                                     "zoo_wrong_major", "1.0", "built for ABI 2.4", ops};
+static const pcv_plugin_info info = {sizeof(pcv_plugin_info),
+                                     PCV_ABI_VERSION_MAJOR + 1,
+                                     4,
+                                     1,
+                                     "zoo_wrong_major",
+                                     "1.0",
+                                     "built for ABI 2.4",
+                                     ops};
 
 pcv_status pcv_plugin_entry(const pcv_host_api* host, const pcv_plugin_info** out) {
   *out = &info;

@@ -49,8 +49,10 @@ static const pcv_arg_spec* const zoo_inputs[] = {&zoo_x};
 static const pcv_arg_spec* const zoo_outputs[] = {&zoo_y};
 
 /* A valid identity op descriptor named NAME, with the given struct_size. */
-#define ZOO_IDENTITY_OP(NAME, SIZE)                                                        \
-  {(SIZE), PCV_CAP_CPU, (NAME), "copies x", 1, 1, 1, 0, zoo_inputs, zoo_outputs, NULL, \
-   zoo_infer, zoo_create, zoo_destroy, zoo_forward, NULL}
+#define ZOO_IDENTITY_OP(NAME, SIZE)                                                                \
+  {                                                                                                \
+    (SIZE), PCV_CAP_CPU, (NAME), "copies x", 1, 1, 1, 0, zoo_inputs, zoo_outputs, NULL, zoo_infer, \
+        zoo_create, zoo_destroy, zoo_forward, NULL                                                 \
+  }
 
 #endif

@@ -9,8 +9,8 @@
 
 namespace pcv {
 
-using AttrValue = std::variant<bool, std::int64_t, double, std::string, std::vector<std::int64_t>,
-                               std::vector<double>>;
+using AttrValue =
+    std::variant<bool, std::int64_t, double, std::string, std::vector<std::int64_t>, std::vector<double>>;
 using AttrMap = std::map<std::string, AttrValue, std::less<>>;
 
 // The value as a person would write it: 3, 0.5, "mean", [1, 2].

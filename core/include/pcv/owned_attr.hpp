@@ -13,13 +13,20 @@ namespace pcv {
 
 template <class T>
 constexpr std::int32_t attr_type_of() {
-  if constexpr (std::is_same_v<T, bool>) return PCV_ATTR_BOOL;
-  else if constexpr (std::is_integral_v<T>) return PCV_ATTR_INT;
-  else if constexpr (std::is_floating_point_v<T>) return PCV_ATTR_FLOAT;
-  else if constexpr (std::is_same_v<T, std::string>) return PCV_ATTR_STRING;
-  else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) return PCV_ATTR_INTS;
-  else if constexpr (std::is_same_v<T, std::vector<double>>) return PCV_ATTR_FLOATS;
-  else static_assert(sizeof(T) == 0, "unsupported attribute type");
+  if constexpr (std::is_same_v<T, bool>)
+    return PCV_ATTR_BOOL;
+  else if constexpr (std::is_integral_v<T>)
+    return PCV_ATTR_INT;
+  else if constexpr (std::is_floating_point_v<T>)
+    return PCV_ATTR_FLOAT;
+  else if constexpr (std::is_same_v<T, std::string>)
+    return PCV_ATTR_STRING;
+  else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>)
+    return PCV_ATTR_INTS;
+  else if constexpr (std::is_same_v<T, std::vector<double>>)
+    return PCV_ATTR_FLOATS;
+  else
+    static_assert(sizeof(T) == 0, "unsupported attribute type");
 }
 
 class OwnedAttr {
@@ -29,12 +36,18 @@ class OwnedAttr {
     OwnedAttr a;
     a.name_ = std::move(name);
     a.attr_.type = attr_type_of<T>();
-    if constexpr (std::is_same_v<T, bool>) a.attr_.i = value ? 1 : 0;
-    else if constexpr (std::is_integral_v<T>) a.attr_.i = static_cast<std::int64_t>(value);
-    else if constexpr (std::is_floating_point_v<T>) a.attr_.f = static_cast<double>(value);
-    else if constexpr (std::is_same_v<T, std::string>) a.text_ = value;
-    else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) a.ints_ = value;
-    else a.floats_ = value;
+    if constexpr (std::is_same_v<T, bool>)
+      a.attr_.i = value ? 1 : 0;
+    else if constexpr (std::is_integral_v<T>)
+      a.attr_.i = static_cast<std::int64_t>(value);
+    else if constexpr (std::is_floating_point_v<T>)
+      a.attr_.f = static_cast<double>(value);
+    else if constexpr (std::is_same_v<T, std::string>)
+      a.text_ = value;
+    else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>)
+      a.ints_ = value;
+    else
+      a.floats_ = value;
     return a;
   }
 

@@ -54,8 +54,7 @@
 
 /* Size of a struct up to and including `last_field`: the smallest struct_size a reader
  * accepts is the size at the version that introduced the struct. */
-#define PCV_SIZE_THROUGH(type, last_field) \
-  (offsetof(type, last_field) + sizeof(((const type*)0)->last_field))
+#define PCV_SIZE_THROUGH(type, last_field) (offsetof(type, last_field) + sizeof(((const type*)0)->last_field))
 
 /* ---------------------------------------------------------------- status codes */
 
@@ -74,12 +73,7 @@ enum {
 /* ---------------------------------------------------------------- tensors */
 
 /* Device and dtype codes are DLPack's, so tensors can be exchanged without copies. */
-enum {
-  PCV_DEVICE_CPU = 1,
-  PCV_DEVICE_CUDA = 2,
-  PCV_DEVICE_CUDA_HOST = 3,
-  PCV_DEVICE_CUDA_MANAGED = 13
-};
+enum { PCV_DEVICE_CPU = 1, PCV_DEVICE_CUDA = 2, PCV_DEVICE_CUDA_HOST = 3, PCV_DEVICE_CUDA_MANAGED = 13 };
 
 enum { PCV_DTYPE_INT = 0, PCV_DTYPE_UINT = 1, PCV_DTYPE_FLOAT = 2, PCV_DTYPE_BFLOAT = 4 };
 
@@ -235,9 +229,8 @@ typedef pcv_status (*pcv_destroy_fn)(void* kernel) PCV_NOEXCEPT;
 /* Output dtypes and shapes from input dtypes and shapes: inputs carry ndim, dtype, shape and
  * device (data may be NULL); the plugin sets ndim, dtype, device and shape of each output.
  * A dimension it can only know after computing is -1. Same thread rules as forward. */
-typedef pcv_status (*pcv_infer_shapes_fn)(void* kernel, uint32_t num_inputs,
-                                          const pcv_tensor* const* inputs, uint32_t num_outputs,
-                                          pcv_tensor* const* outputs) PCV_NOEXCEPT;
+typedef pcv_status (*pcv_infer_shapes_fn)(void* kernel, uint32_t num_inputs, const pcv_tensor* const* inputs,
+                                          uint32_t num_outputs, pcv_tensor* const* outputs) PCV_NOEXCEPT;
 
 /* Computes the outputs. May run concurrently on different kernels; concurrently on the
  * same kernel only if the op has PCV_CAP_THREADSAFE_COMPUTE. */
@@ -249,15 +242,15 @@ typedef pcv_status (*pcv_backward_fn)(void* kernel, const pcv_backward_args* arg
 /* ---------------------------------------------------------------- op and plugin descriptors */
 
 enum {
-  PCV_CAP_CPU = 1u << 0,                 /* forward (and backward) accept CPU tensors */
-  PCV_CAP_CUDA = 1u << 1,                /* ... and CUDA tensors, on args->stream */
-  PCV_CAP_THREADSAFE_COMPUTE = 1u << 2,  /* one kernel may run forward/backward concurrently */
-  PCV_CAP_BACKWARD = 1u << 3             /* backward is not NULL */
+  PCV_CAP_CPU = 1u << 0,                /* forward (and backward) accept CPU tensors */
+  PCV_CAP_CUDA = 1u << 1,               /* ... and CUDA tensors, on args->stream */
+  PCV_CAP_THREADSAFE_COMPUTE = 1u << 2, /* one kernel may run forward/backward concurrently */
+  PCV_CAP_BACKWARD = 1u << 3            /* backward is not NULL */
 };
 
 typedef struct pcv_op_desc {
   uint32_t struct_size;
-  uint32_t caps; /* PCV_CAP_* */
+  uint32_t caps;    /* PCV_CAP_* */
   const char* name; /* unique within the plugin; the host calls it "<plugin>.<name>" */
   const char* doc;
   uint32_t op_version; /* bumped when the op's semantics change */
@@ -299,6 +292,6 @@ typedef pcv_status (*pcv_plugin_entry_fn)(const pcv_host_api* host,
 #define PCV_PLUGIN_ENTRY_SYMBOL "pcv_plugin_entry"
 
 PCV_EXTERN_C PCV_EXPORT pcv_status pcv_plugin_entry(const pcv_host_api* host,
-                                                     const pcv_plugin_info** info) PCV_NOEXCEPT;
+                                                    const pcv_plugin_info** info) PCV_NOEXCEPT;
 
 #endif /* PCV_PLUGIN_H */

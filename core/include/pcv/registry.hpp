@@ -25,7 +25,7 @@ struct ArgInfo {
 
 struct AttrInfo {
   std::string name, doc;
-  std::int32_t type = 0;                 // PCV_ATTR_*
+  std::int32_t type = 0;                   // PCV_ATTR_*
   std::optional<AttrValue> default_value;  // absent: required
 };
 

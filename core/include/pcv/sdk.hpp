@@ -24,9 +24,9 @@
 // PCV_ERR_OUT_OF_MEMORY; anything else PCV_ERR_INTERNAL), so nothing C++ crosses the ABI.
 #pragma once
 
+#include <pcv/plugin.h>
 #include <pcv/owned_attr.hpp>
 #include <pcv/types.hpp>
-#include <pcv/plugin.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -69,9 +69,8 @@ template <class... Parts>
 template <class Body>
 pcv_status guarded(const pcv_host_api* host, Body&& body) noexcept {
   const auto report = [host](pcv_status code, const char* message) noexcept {
-    return host != nullptr && host->set_error != nullptr
-               ? host->set_error(host->host_ctx, code, message)
-               : code;
+    return host != nullptr && host->set_error != nullptr ? host->set_error(host->host_ctx, code, message)
+                                                         : code;
   };
   try {
     body();
@@ -118,13 +117,12 @@ class TensorView {
   // `what` names the tensor in error messages, e.g. "input 'x' of nn.relu".
   TensorView(Raw& t, std::string_view what) : tensor_(&t) {
     if (!same_dtype(t.dtype, dtype_of<T>()))
-      fail(PCV_ERR_SHAPE, what, " has dtype ", dtype_name(t.dtype), ", expected ",
-           dtype_name(dtype_of<T>()));
+      fail(PCV_ERR_SHAPE, what, " has dtype ", dtype_name(t.dtype), ", expected ", dtype_name(dtype_of<T>()));
     if (t.device.device_type != PCV_DEVICE_CPU)
-      fail(PCV_ERR_NOT_SUPPORTED, what, " is on ", device_name(t.device),
-           "; this op runs on the CPU only");
+      fail(PCV_ERR_NOT_SUPPORTED, what, " is on ", device_name(t.device), "; this op runs on the CPU only");
     if (!is_contiguous(t)) fail(PCV_ERR_NOT_SUPPORTED, what, " is not contiguous");
-    if (t.data == nullptr && pcv::numel(shape_of(t)) > 0) fail(PCV_ERR_INVALID_ARGUMENT, what, " has no data");
+    if (t.data == nullptr && pcv::numel(shape_of(t)) > 0)
+      fail(PCV_ERR_INVALID_ARGUMENT, what, " has no data");
   }
 
   T* data() const {
@@ -148,8 +146,7 @@ template <class F>
 decltype(auto) dispatch_float(pcv_dtype dtype, std::string_view what, F&& f) {
   if (same_dtype(dtype, kFloat32)) return f(float{});
   if (same_dtype(dtype, kFloat64)) return f(double{});
-  fail(PCV_ERR_NOT_SUPPORTED, what, " has dtype ", dtype_name(dtype),
-       "; supported: float32, float64");
+  fail(PCV_ERR_NOT_SUPPORTED, what, " has dtype ", dtype_name(dtype), "; supported: float32, float64");
 }
 
 // ------------------------------------------------------------------ attributes and schema
@@ -184,8 +181,8 @@ class OpSpec {
   // An attribute with a default value; its type follows the default's C++ type.
   template <class T>
   OpSpec& attr(std::string name, std::string doc, T default_value) {
-    using V = std::conditional_t<std::is_convertible_v<T, std::string> && !std::is_arithmetic_v<T>,
-                                 std::string, T>;
+    using V =
+        std::conditional_t<std::is_convertible_v<T, std::string> && !std::is_arithmetic_v<T>, std::string, T>;
     auto value = OwnedAttr::make<V>(name, V(default_value));
     attrs_.push_back({std::move(name), std::move(doc), attr_type_of<V>(), std::move(value)});
     return *this;
@@ -235,21 +232,26 @@ class Attributes {
     if (a.type != want)
       fail(PCV_ERR_INVALID_ARGUMENT, "attribute '", name, "' is ", attr_type_name(a.type),
            ", the op reads it as ", attr_type_name(want));
-    if constexpr (std::is_same_v<T, bool>) return a.i != 0;
-    else if constexpr (std::is_integral_v<T>) return checked_int<T>(name, a.i);
-    else if constexpr (std::is_floating_point_v<T>) return static_cast<T>(a.f);
-    else if constexpr (std::is_same_v<T, std::string>) return a.s ? std::string(a.s) : std::string();
+    if constexpr (std::is_same_v<T, bool>)
+      return a.i != 0;
+    else if constexpr (std::is_integral_v<T>)
+      return checked_int<T>(name, a.i);
+    else if constexpr (std::is_floating_point_v<T>)
+      return static_cast<T>(a.f);
+    else if constexpr (std::is_same_v<T, std::string>)
+      return a.s ? std::string(a.s) : std::string();
     else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>)
       return T(a.ints, a.ints + (a.ints ? a.count : 0));
-    else return T(a.floats, a.floats + (a.floats ? a.count : 0));
+    else
+      return T(a.floats, a.floats + (a.floats ? a.count : 0));
   }
 
   // get<T>(name), refused unless lo <= value <= hi.
   template <class T>
   T get_in_range(std::string_view name, T lo, T hi) const {
     T v = get<T>(name);
-    if (!(v >= lo && v <= hi)) fail(PCV_ERR_INVALID_ARGUMENT, "attribute '", name, "' = ", v,
-                                    " is out of range [", lo, ", ", hi, "]");
+    if (!(v >= lo && v <= hi))
+      fail(PCV_ERR_INVALID_ARGUMENT, "attribute '", name, "' = ", v, " is out of range [", lo, ", ", hi, "]");
     return v;
   }
 
@@ -333,9 +335,7 @@ class ShapeContext {
     t.device = num_inputs_ > 0 && inputs_[0] != nullptr ? inputs_[0]->device : kCpu;
     detail::set_shape(t, shape, names_.output(i));
   }
-  void set_output_like(std::size_t out, std::size_t in) {
-    set_output(out, input_dtype(in), input_shape(in));
-  }
+  void set_output_like(std::size_t out, std::size_t in) { set_output(out, input_dtype(in), input_shape(in)); }
   const ArgNames& names() const { return names_; }
 
  private:
@@ -513,7 +513,9 @@ struct Kernel {
 };
 
 template <class Op>
-concept HasBackward = requires(Op& op, BackwardContext& ctx) { op.backward(ctx); };
+concept HasBackward = requires(Op& op, BackwardContext& ctx) {
+  op.backward(ctx);
+};
 
 // The C entry points of one op class.
 template <class Op>
@@ -597,8 +599,13 @@ pcv_status plugin_entry(const pcv_host_api* host, const pcv_plugin_info** info, 
   // Frozen across majors: the header of the info struct, so the host can name our version.
   static const pcv_plugin_info version_only{
       static_cast<std::uint32_t>(PCV_SIZE_THROUGH(pcv_plugin_info, abi_minor)),
-                                            PCV_ABI_VERSION_MAJOR, PCV_ABI_VERSION_MINOR, 0,
-                                            nullptr, nullptr, nullptr, nullptr};
+      PCV_ABI_VERSION_MAJOR,
+      PCV_ABI_VERSION_MINOR,
+      0,
+      nullptr,
+      nullptr,
+      nullptr,
+      nullptr};
   if (host->abi_major != PCV_ABI_VERSION_MAJOR) {
     *info = &version_only;
     return PCV_ERR_VERSION_MISMATCH;
@@ -613,8 +620,8 @@ pcv_status plugin_entry(const pcv_host_api* host, const pcv_plugin_info** info, 
 }  // namespace pcv::sdk
 
 // Defines the plugin's entry point: PCV_PLUGIN("name", "1.2.0", "description", OpA, OpB, ...)
-#define PCV_PLUGIN(NAME, VERSION, DESCRIPTION, ...)                                        \
-  PCV_EXTERN_C PCV_EXPORT pcv_status pcv_plugin_entry(const pcv_host_api* host,            \
+#define PCV_PLUGIN(NAME, VERSION, DESCRIPTION, ...)                                            \
+  PCV_EXTERN_C PCV_EXPORT pcv_status pcv_plugin_entry(const pcv_host_api* host,                \
                                                       const pcv_plugin_info** info) noexcept { \
-    return ::pcv::sdk::plugin_entry<__VA_ARGS__>(host, info, NAME, VERSION, DESCRIPTION);   \
+    return ::pcv::sdk::plugin_entry<__VA_ARGS__>(host, info, NAME, VERSION, DESCRIPTION);      \
   }

@@ -1,11 +1,11 @@
 // Host-side tensors: typed, shaped, CPU memory from the host allocator, shared on copy.
 #pragma once
 
-#include <pcv/types.hpp>
 #include <pcv/plugin.h>
+#include <pcv/types.hpp>
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <span>

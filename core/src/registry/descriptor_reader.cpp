@@ -45,8 +45,7 @@ std::string text(const char* s) { return s != nullptr ? s : ""; }
 // Plugin and op names become "<plugin>.<op>": lower-case identifiers keep that unambiguous.
 void check_name(const char* name, const std::string& where) {
   if (name == nullptr || *name == '\0') malformed(where, "name is empty");
-  const bool ok = (*name >= 'a' && *name <= 'z') &&
-                  std::all_of(name, name + std::strlen(name), [](char c) {
+  const bool ok = (*name >= 'a' && *name <= 'z') && std::all_of(name, name + std::strlen(name), [](char c) {
                     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
                   });
   if (!ok) malformed(where, "name '" + std::string(name) + "' is not of the form [a-z][a-z0-9_]*");
@@ -54,9 +53,12 @@ void check_name(const char* name, const std::string& where) {
 
 AttrValue read_value(const pcv_attr& a, const std::string& where) {
   switch (a.type) {
-    case PCV_ATTR_BOOL: return a.i != 0;
-    case PCV_ATTR_INT: return a.i;
-    case PCV_ATTR_FLOAT: return a.f;
+    case PCV_ATTR_BOOL:
+      return a.i != 0;
+    case PCV_ATTR_INT:
+      return a.i;
+    case PCV_ATTR_FLOAT:
+      return a.f;
     case PCV_ATTR_STRING:
       if (a.s == nullptr) malformed(where, "string value is NULL");
       return std::string(a.s);
@@ -66,7 +68,8 @@ AttrValue read_value(const pcv_attr& a, const std::string& where) {
     case PCV_ATTR_FLOATS:
       if (a.count > 0 && a.floats == nullptr) malformed(where, "floats is NULL");
       return std::vector<double>(a.floats, a.floats + a.count);
-    default: malformed(where, "unknown attribute type " + std::to_string(a.type));
+    default:
+      malformed(where, "unknown attribute type " + std::to_string(a.type));
   }
 }
 

@@ -36,9 +36,7 @@ struct Outputs {
       pointers.push_back(&tensors[i]);
     }
   }
-  Shape shape(std::size_t i) const {
-    return Shape(shapes[i].begin(), shapes[i].begin() + tensors[i].ndim);
-  }
+  Shape shape(std::size_t i) const { return Shape(shapes[i].begin(), shapes[i].begin() + tensors[i].ndim); }
   std::vector<std::array<std::int64_t, PCV_MAX_NDIM>> shapes;
   std::vector<pcv_tensor> tensors;
   std::vector<pcv_tensor*> pointers;
@@ -62,7 +60,8 @@ Kernel::Kernel(std::shared_ptr<const OpInfo> op, void* state) : op_(std::move(op
 }
 
 Kernel::Kernel(Kernel&& other) noexcept
-    : op_(std::move(other.op_)), state_(std::exchange(other.state_, nullptr)),
+    : op_(std::move(other.op_)),
+      state_(std::exchange(other.state_, nullptr)),
       serial_(std::move(other.serial_)) {}
 
 Kernel& Kernel::operator=(Kernel&& other) noexcept {
@@ -90,7 +89,8 @@ std::vector<std::pair<pcv_dtype, Shape>> Kernel::infer_shapes(const std::vector<
   return infer_shapes_locked(inputs);
 }
 
-std::vector<std::pair<pcv_dtype, Shape>> Kernel::infer_shapes_locked(const std::vector<Tensor>& inputs) const {
+std::vector<std::pair<pcv_dtype, Shape>> Kernel::infer_shapes_locked(
+    const std::vector<Tensor>& inputs) const {
   check_inputs(*op_, inputs);
   const pcv_op_desc& d = op_->binding->desc;
   std::vector<Tensor> padded = inputs;
@@ -98,9 +98,9 @@ std::vector<std::pair<pcv_dtype, Shape>> Kernel::infer_shapes_locked(const std::
   Views in(padded);
   Outputs out(op_->outputs.size());
   detail::clear_plugin_error();
-  const pcv_status status = d.infer_shapes(state_, static_cast<std::uint32_t>(in.pointers.size()),
-                                           in.pointers.data(), static_cast<std::uint32_t>(out.pointers.size()),
-                                           out.pointers.data());
+  const pcv_status status =
+      d.infer_shapes(state_, static_cast<std::uint32_t>(in.pointers.size()), in.pointers.data(),
+                     static_cast<std::uint32_t>(out.pointers.size()), out.pointers.data());
   detail::check_plugin_status(status, op_->full_name + " infer_shapes");
   std::vector<std::pair<pcv_dtype, Shape>> result;
   for (std::size_t i = 0; i < out.tensors.size(); ++i) {
@@ -143,7 +143,8 @@ std::vector<Tensor> Kernel::forward(const std::vector<Tensor>& inputs) const {
   const pcv_status status = d.forward(state_, &args);
   for (std::size_t i = 0; i < shapes.size(); ++i) {
     if (!dynamic[i] || out.tensors[i].data == nullptr) continue;
-    results[i] = Tensor::adopt(out.tensors[i].data, out.tensors[i].dtype, out.shape(i), out.tensors[i].device);
+    results[i] =
+        Tensor::adopt(out.tensors[i].data, out.tensors[i].dtype, out.shape(i), out.tensors[i].device);
   }
   detail::check_plugin_status(status, op_->full_name + " forward");
   for (std::size_t i = 0; i < shapes.size(); ++i)
@@ -163,7 +164,8 @@ std::vector<Tensor> Kernel::backward(const std::vector<Tensor>& inputs, const st
     throw Error(op_->full_name + " backward needs " + std::to_string(op_->outputs.size()) +
                 " outputs and as many output gradients");
   for (std::size_t i = 0; i < outputs.size(); ++i)
-    if (grad_outputs[i].shape() != outputs[i].shape() || !same_dtype(grad_outputs[i].dtype(), outputs[i].dtype()))
+    if (grad_outputs[i].shape() != outputs[i].shape() ||
+        !same_dtype(grad_outputs[i].dtype(), outputs[i].dtype()))
       throw Error(op_->full_name + " backward: the gradient of output '" + op_->outputs[i].name + "' is " +
                   dtype_name(grad_outputs[i].dtype()) + shape_string(grad_outputs[i].shape()) +
                   ", the output is " + dtype_name(outputs[i].dtype()) + shape_string(outputs[i].shape()));

@@ -3,8 +3,8 @@
 #include <pcv/error.hpp>
 #include <pcv/types.hpp>
 
-#include <boost/dll/shared_library.hpp>
 #include <dlfcn.h>
+#include <boost/dll/shared_library.hpp>
 
 #include <mutex>
 #include <string>

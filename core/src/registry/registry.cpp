@@ -151,8 +151,8 @@ const OpInfo& Registry::op(std::string_view full_name) const {
     std::lock_guard lock(impl_->mutex);
     for (const auto& [name, op] : impl_->ops) known += (known.empty() ? "" : ", ") + name;
   }
-  throw Error("unknown op '" + std::string(full_name) + "' (loaded ops: " +
-              (known.empty() ? "none; is PCV_PLUGIN_PATH set?" : known) + ")");
+  throw Error("unknown op '" + std::string(full_name) +
+              "' (loaded ops: " + (known.empty() ? "none; is PCV_PLUGIN_PATH set?" : known) + ")");
 }
 
 Kernel Registry::create_kernel(std::string_view op_name, const AttrMap& attrs) const {

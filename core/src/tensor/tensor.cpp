@@ -12,8 +12,8 @@ Tensor::Tensor(pcv_dtype dtype, Shape shape) : dtype_(dtype), shape_(std::move(s
   for (std::int64_t d : shape_)
     if (d < 0) throw Error("tensor shape " + shape_string(shape_) + " has a negative dimension");
   if (shape_.size() > PCV_MAX_NDIM)
-    throw Error("tensor shape " + shape_string(shape_) + " has more than " +
-                std::to_string(PCV_MAX_NDIM) + " dimensions");
+    throw Error("tensor shape " + shape_string(shape_) + " has more than " + std::to_string(PCV_MAX_NDIM) +
+                " dimensions");
   void* p = detail::allocate(device_, nbytes(), detail::kDefaultAlignment);
   if (p == nullptr) throw std::bad_alloc();
   std::memset(p, 0, nbytes());

@@ -21,18 +21,21 @@ template <class T>
 void check_against_golden(double tol) {
   ASSERT_FALSE(golden().at("cases").empty());
   for (const auto& c : golden().at("cases")) {
-    SCOPED_TRACE(c.at("op").get<std::string>() + " case with input shape " + c.at("inputs")[0].at("shape").dump());
+    SCOPED_TRACE(c.at("op").get<std::string>() + " case with input shape " +
+                 c.at("inputs")[0].at("shape").dump());
     Kernel k = test::builtin_plugins().create_kernel(c.at("op").get<std::string>());
     const auto inputs = test::tensors_from_json<T>(c.at("inputs"));
     const auto expected = test::tensors_from_json<T>(c.at("outputs"));
     const auto outputs = k.forward(inputs);
     ASSERT_EQ(outputs.size(), expected.size());
-    for (std::size_t i = 0; i < outputs.size(); ++i) EXPECT_TRUE(test::tensors_near<T>(outputs[i], expected[i], tol));
+    for (std::size_t i = 0; i < outputs.size(); ++i)
+      EXPECT_TRUE(test::tensors_near<T>(outputs[i], expected[i], tol));
 
     const auto grads = k.backward(inputs, outputs, test::tensors_from_json<T>(c.at("grad_outputs")));
     const auto expected_grads = test::tensors_from_json<T>(c.at("grad_inputs"));
     ASSERT_EQ(grads.size(), expected_grads.size());
-    for (std::size_t i = 0; i < grads.size(); ++i) EXPECT_TRUE(test::tensors_near<T>(grads[i], expected_grads[i], tol));
+    for (std::size_t i = 0; i < grads.size(); ++i)
+      EXPECT_TRUE(test::tensors_near<T>(grads[i], expected_grads[i], tol));
   }
 }
 
