@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
       "Plugins are searched in --plugin-path entries, then in $PCV_PLUGIN_PATH\n"
       "(':'-separated directories or .so files), then in pcv/plugins beside libpcv."};
   app.require_subcommand(1);
+  app.fallthrough();  // global options such as --plugin-path may also follow the subcommand
   const std::string version = std::string("pcv ") + pcv::kVersion + " (plugin ABI " +
                               std::to_string(PCV_ABI_VERSION_MAJOR) + "." +
                               std::to_string(PCV_ABI_VERSION_MINOR) + ")";
@@ -22,7 +23,8 @@ int main(int argc, char** argv) {
 
   pcv::cli::PluginOptions options;
   app.add_option("--plugin-path", options.plugin_paths,
-                 "A plugin file or a directory of plugins to load first (repeatable)");
+                 "A plugin file or a directory of plugins to load first (repeatable)")
+      ->type_name("PATH");
   pcv::cli::add_plugins_command(app, options);
   pcv::cli::add_ops_command(app, options);
 

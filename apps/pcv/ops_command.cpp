@@ -75,7 +75,7 @@ void add_ops_command(CLI::App& app, const PluginOptions& options) {
                                  "capabilities");
   auto plugin = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  cmd->add_option("plugin", *plugin, "Only the ops of this plugin (e.g. nn)");
+  cmd->add_option("plugin", *plugin, "Only the ops of this plugin (e.g. nn)")->type_name("PLUGIN");
   cmd->add_flag("--json", *json, "Print JSON for scripts");
   cmd->callback([&options, plugin, json] {
     Registry registry;
