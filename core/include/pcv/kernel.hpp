@@ -40,7 +40,8 @@ class Kernel {
   friend class Registry;
   Kernel(std::shared_ptr<const OpInfo> op, void* state);
   std::unique_lock<std::mutex> take_turn() const;
-  std::vector<std::pair<pcv_dtype, Shape>> infer_shapes_locked(const std::vector<Tensor>& inputs) const;
+  std::vector<std::pair<pcv_dtype, Shape>> infer_shapes_locked(
+      const std::vector<const pcv_tensor*>& inputs) const;
 
   std::shared_ptr<const OpInfo> op_;
   void* state_;

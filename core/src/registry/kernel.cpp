@@ -14,12 +14,13 @@
 namespace pcv {
 namespace {
 
-// Borrowed pcv_tensor views of host tensors, with NULL for absent ones.
+// Borrowed pcv_tensor views of host tensors, padded with NULL to `count` (absent inputs).
 struct Views {
-  explicit Views(const std::vector<Tensor>& tensors) : views(tensors.size()) {
-    for (std::size_t i = 0; i < tensors.size(); ++i) {
-      if (tensors[i].defined()) views[i] = tensors[i].view();
-      pointers.push_back(tensors[i].defined() ? &views[i] : nullptr);
+  Views(const std::vector<Tensor>& tensors, std::size_t count) : views(count), pointers(count, nullptr) {
+    for (std::size_t i = 0; i < std::min(count, tensors.size()); ++i) {
+      if (!tensors[i].defined()) continue;
+      views[i] = tensors[i].view();
+      pointers[i] = &views[i];
     }
   }
   std::vector<pcv_tensor> views;
@@ -85,21 +86,19 @@ std::unique_lock<std::mutex> Kernel::take_turn() const {
 }
 
 std::vector<std::pair<pcv_dtype, Shape>> Kernel::infer_shapes(const std::vector<Tensor>& inputs) const {
+  check_inputs(*op_, inputs);
+  const Views in(inputs, op_->inputs.size());
   auto turn = take_turn();
-  return infer_shapes_locked(inputs);
+  return infer_shapes_locked(in.pointers);
 }
 
 std::vector<std::pair<pcv_dtype, Shape>> Kernel::infer_shapes_locked(
-    const std::vector<Tensor>& inputs) const {
-  check_inputs(*op_, inputs);
+    const std::vector<const pcv_tensor*>& inputs) const {
   const pcv_op_desc& d = op_->binding->desc;
-  std::vector<Tensor> padded = inputs;
-  padded.resize(op_->inputs.size());
-  Views in(padded);
   Outputs out(op_->outputs.size());
   detail::clear_plugin_error();
   const pcv_status status =
-      d.infer_shapes(state_, static_cast<std::uint32_t>(in.pointers.size()), in.pointers.data(),
+      d.infer_shapes(state_, static_cast<std::uint32_t>(inputs.size()), inputs.data(),
                      static_cast<std::uint32_t>(out.pointers.size()), out.pointers.data());
   detail::check_plugin_status(status, op_->full_name + " infer_shapes");
   std::vector<std::pair<pcv_dtype, Shape>> result;
@@ -114,12 +113,11 @@ std::vector<std::pair<pcv_dtype, Shape>> Kernel::infer_shapes_locked(
 }
 
 std::vector<Tensor> Kernel::forward(const std::vector<Tensor>& inputs) const {
+  check_inputs(*op_, inputs);
+  const Views in(inputs, op_->inputs.size());
   auto turn = take_turn();
-  const auto shapes = infer_shapes_locked(inputs);
+  const auto shapes = infer_shapes_locked(in.pointers);
   const pcv_op_desc& d = op_->binding->desc;
-  std::vector<Tensor> padded = inputs;
-  padded.resize(op_->inputs.size());
-  Views in(padded);
   Outputs out(shapes.size());
   std::vector<Tensor> results(shapes.size());
   std::vector<bool> dynamic(shapes.size());
@@ -170,21 +168,20 @@ std::vector<Tensor> Kernel::backward(const std::vector<Tensor>& inputs, const st
                   dtype_name(grad_outputs[i].dtype()) + shape_string(grad_outputs[i].shape()) +
                   ", the output is " + dtype_name(outputs[i].dtype()) + shape_string(outputs[i].shape()));
   auto turn = take_turn();
-  std::vector<Tensor> padded = inputs;
-  padded.resize(op_->inputs.size());
-  Views in(padded), outs(outputs), grads(grad_outputs);
-  std::vector<Tensor> grad_inputs(padded.size());
-  std::vector<pcv_tensor> grad_views(padded.size());
-  std::vector<pcv_tensor*> grad_pointers(padded.size(), nullptr);
-  for (std::size_t i = 0; i < padded.size(); ++i) {
-    if (!padded[i].defined() || (!wanted.empty() && (i >= wanted.size() || !wanted[i]))) continue;
-    grad_inputs[i] = Tensor(padded[i].dtype(), padded[i].shape());
+  const std::size_t n = op_->inputs.size();
+  const Views in(inputs, n), outs(outputs, outputs.size()), grads(grad_outputs, grad_outputs.size());
+  std::vector<Tensor> grad_inputs(n);
+  std::vector<pcv_tensor> grad_views(n);
+  std::vector<pcv_tensor*> grad_pointers(n, nullptr);
+  for (std::size_t i = 0; i < std::min(n, inputs.size()); ++i) {
+    if (!inputs[i].defined() || (!wanted.empty() && (i >= wanted.size() || !wanted[i]))) continue;
+    grad_inputs[i] = Tensor(inputs[i].dtype(), inputs[i].shape());
     grad_views[i] = grad_inputs[i].view();
     grad_pointers[i] = &grad_views[i];
   }
   pcv_backward_args args{};
   args.struct_size = sizeof args;
-  args.num_inputs = static_cast<std::uint32_t>(padded.size());
+  args.num_inputs = static_cast<std::uint32_t>(n);
   args.num_outputs = static_cast<std::uint32_t>(outputs.size());
   args.inputs = in.pointers.data();
   args.outputs = outs.pointers.data();
