@@ -35,7 +35,7 @@ TEST(Registry, LoadsTheCAndCppPlugins) {
   ASSERT_NE(nn, nullptr);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(nn->abi_major, 1u);
-  EXPECT_EQ(nn->abi_minor, 0u);
+  EXPECT_EQ(nn->abi_minor, std::uint32_t{PCV_ABI_VERSION_MINOR});
   EXPECT_EQ(nn->path.filename(), "pcv_nn.so");
   EXPECT_EQ(c->version, "1.0.0");
   EXPECT_EQ(c->ops.size(), 1u);

@@ -1,7 +1,8 @@
 /*
  * pcv/plugin.h - the stable C ABI between the pcv host and its operator plugins.
  *
- * ABI version 1.0. Pure C99; compiles unchanged as C++.
+ * ABI version 1.1. Pure C99; compiles unchanged as C++. Fields and enum values added after
+ * 1.0 are marked "1.1"; check PCV_HAS_FIELD before reading one from the other side.
  *
  * Promise: within one major version this header only ever grows at the end of its
  * structs and enums. A plugin built against 1.x loads in every host 1.y; each side reads
@@ -32,7 +33,7 @@
 #include <stdint.h>
 
 #define PCV_ABI_VERSION_MAJOR 1
-#define PCV_ABI_VERSION_MINOR 0
+#define PCV_ABI_VERSION_MINOR 1
 
 #ifdef __cplusplus
 #define PCV_NOEXCEPT noexcept
@@ -139,7 +140,16 @@ typedef struct pcv_attrs {
 
 /* ---------------------------------------------------------------- op schema */
 
-enum { PCV_ARG_OPTIONAL = 1u << 0 };
+enum {
+  PCV_ARG_OPTIONAL = 1u << 0, /* the caller may leave the input out (NULL) */
+  /* 1.1: a state input: a buffer the op updates in place during a training-mode forward
+   * (running statistics, say). The host keeps it with the model's weights and never asks
+   * for its gradient. */
+  PCV_ARG_STATE = 1u << 1,
+  /* 1.1: on the last input only: it may be given one or more times (concatenation, say);
+   * num_inputs then counts every copy. */
+  PCV_ARG_VARIADIC = 1u << 2
+};
 
 /* One input or output of an op. */
 typedef struct pcv_arg_spec {
@@ -188,6 +198,11 @@ typedef struct pcv_host_api {
 
 /* ---------------------------------------------------------------- kernels */
 
+/* Flags of a forward or backward call (1.1). */
+enum {
+  PCV_RUN_TRAINING = 1u << 0 /* training mode: batch statistics, dropout, state updates */
+};
+
 /* Arguments of forward. Inputs are read-only. For each output the host gives a pcv_tensor
  * with a shape buffer of PCV_MAX_NDIM entries. If infer_shapes gave the output a fully
  * known shape, data is already allocated with that shape; if it left a dimension at -1
@@ -201,6 +216,10 @@ typedef struct pcv_forward_args {
   const pcv_tensor* const* inputs; /* an optional input left out is NULL */
   pcv_tensor* const* outputs;
   void* stream; /* cudaStream_t for CUDA work, NULL on the CPU; never synchronised */
+  /* 1.1 */
+  uint32_t run_flags;  /* PCV_RUN_* */
+  int32_t num_threads; /* CPU threads the call may use (>= 1); 0 means the plugin's choice */
+  uint64_t seed;       /* seed for random ops (dropout), fixed per call by the host */
 } pcv_forward_args;
 
 /* Arguments of backward: the forward call's tensors plus the gradients. grad_inputs[i]
@@ -216,6 +235,10 @@ typedef struct pcv_backward_args {
   const pcv_tensor* const* grad_outputs; /* same shapes as outputs */
   pcv_tensor* const* grad_inputs;
   void* stream;
+  /* 1.1: as in pcv_forward_args, with the forward call's run_flags and seed */
+  uint32_t run_flags;
+  int32_t num_threads;
+  uint64_t seed;
 } pcv_backward_args;
 
 /* Creates a kernel from attributes. Any thread; never concurrently with destroy of the

@@ -21,6 +21,8 @@ struct OpBinding;  // an op's validated C descriptor plus the loaded library beh
 struct ArgInfo {
   std::string name, doc, dtypes;
   bool optional = false;
+  bool state = false;     // updated in place by training-mode forward; never differentiated
+  bool variadic = false;  // the last input only: given one or more times
 };
 
 struct AttrInfo {

@@ -174,6 +174,16 @@ class OpSpec {
     inputs_.push_back({std::move(name), std::move(doc), std::move(dtypes), PCV_ARG_OPTIONAL});
     return *this;
   }
+  // A buffer the op updates in place in training mode (running statistics); never differentiated.
+  OpSpec& state_input(std::string name, std::string doc, std::string dtypes = "float32|float64") {
+    inputs_.push_back({std::move(name), std::move(doc), std::move(dtypes), PCV_ARG_OPTIONAL | PCV_ARG_STATE});
+    return *this;
+  }
+  // The last input, given one or more times (ForwardContext::num_inputs() says how many in all).
+  OpSpec& variadic_input(std::string name, std::string doc, std::string dtypes = "float32|float64") {
+    inputs_.push_back({std::move(name), std::move(doc), std::move(dtypes), PCV_ARG_VARIADIC});
+    return *this;
+  }
   OpSpec& output(std::string name, std::string doc, std::string dtypes = "float32|float64") {
     outputs_.push_back({std::move(name), std::move(doc), std::move(dtypes), 0});
     return *this;
@@ -294,7 +304,10 @@ class ArgNames {
  private:
   std::string describe(const char* kind, const pcv_arg_spec* const* specs, std::uint32_t n,
                        std::size_t i) const {
-    std::string name = i < n ? specs[i]->name : "#" + std::to_string(i);
+    // Past the schema's end: copies of a variadic last input.
+    std::string name = i < n    ? std::string(specs[i]->name)
+                       : n > 0 ? std::string(specs[n - 1]->name) + "[" + std::to_string(i - n + 1) + "]"
+                               : "#" + std::to_string(i);
     return std::string(kind) + " '" + name + "' of " + desc_.name;
   }
   const pcv_op_desc& desc_;
@@ -303,6 +316,22 @@ class ArgNames {
 namespace detail {
 inline void check_index(std::size_t i, std::uint32_t count, const char* kind, const pcv_op_desc& d) {
   if (i >= count) fail(PCV_ERR_INVALID_ARGUMENT, d.name, " got ", count, " ", kind, "s, needs #", i);
+}
+// The 1.1 fields of forward/backward args, with 1.0 defaults when the host is older.
+struct RunFields {
+  bool training = false;
+  int num_threads = 1;
+  std::uint64_t seed = 0;
+};
+template <class Args>
+RunFields run_fields(const Args& a) {
+  RunFields r;
+  if (PCV_HAS_FIELD(&a, Args, seed)) {
+    r.training = (a.run_flags & PCV_RUN_TRAINING) != 0;
+    r.num_threads = a.num_threads > 0 ? a.num_threads : 1;
+    r.seed = a.seed;
+  }
+  return r;
 }
 inline void set_shape(pcv_tensor& t, std::span<const std::int64_t> shape, const std::string& what) {
   if (shape.size() > PCV_MAX_NDIM) fail(PCV_ERR_SHAPE, what, " would have ", shape.size(), " dims");
@@ -318,6 +347,7 @@ class ShapeContext {
                pcv_tensor* const* out)
       : names_(names), num_inputs_(ni), inputs_(in), num_outputs_(no), outputs_(out) {}
 
+  std::size_t num_inputs() const { return num_inputs_; }
   bool has_input(std::size_t i) const { return i < num_inputs_ && inputs_[i] != nullptr; }
   const pcv_tensor& input(std::size_t i) const {
     detail::check_index(i, num_inputs_, "input", names_.desc());
@@ -350,7 +380,20 @@ class ShapeContext {
 class ForwardContext {
  public:
   ForwardContext(const pcv_host_api* host, const ArgNames& names, const pcv_forward_args& args)
-      : host_(host), names_(names), args_(args) {}
+      : host_(host), names_(names), args_(args), run_(detail::run_fields(args)) {}
+
+  std::size_t num_inputs() const { return args_.num_inputs; }
+  // Training mode (PCV_RUN_TRAINING): batch statistics, dropout, state updates.
+  bool training() const { return run_.training; }
+  // CPU threads this call may use, >= 1.
+  int num_threads() const { return run_.num_threads; }
+  // Seed for random ops, fixed by the host per call.
+  std::uint64_t seed() const { return run_.seed; }
+  // A state input (OpSpec::state_input), writable: training-mode forward updates it in place.
+  template <class T>
+  TensorView<T> state(std::size_t i) const {
+    return TensorView<T>(const_cast<pcv_tensor&>(raw_input(i)), names_.input(i));
+  }
 
   bool has_input(std::size_t i) const { return i < args_.num_inputs && args_.inputs[i] != nullptr; }
   const pcv_tensor& raw_input(std::size_t i) const {
@@ -391,13 +434,21 @@ class ForwardContext {
   const pcv_host_api* host_;
   const ArgNames& names_;
   const pcv_forward_args& args_;
+  detail::RunFields run_;
 };
 
 // Given to Op::backward: the forward tensors, the output gradients, and the input gradients
 // to write (those the host does not want are skipped by wants_grad()).
 class BackwardContext {
  public:
-  BackwardContext(const ArgNames& names, const pcv_backward_args& args) : names_(names), args_(args) {}
+  BackwardContext(const ArgNames& names, const pcv_backward_args& args)
+      : names_(names), args_(args), run_(detail::run_fields(args)) {}
+
+  std::size_t num_inputs() const { return args_.num_inputs; }
+  bool has_input(std::size_t i) const { return i < args_.num_inputs && args_.inputs[i] != nullptr; }
+  bool training() const { return run_.training; }
+  int num_threads() const { return run_.num_threads; }
+  std::uint64_t seed() const { return run_.seed; }
 
   template <class T>
   TensorView<const T> input(std::size_t i) const {
@@ -432,6 +483,7 @@ class BackwardContext {
  private:
   const ArgNames& names_;
   const pcv_backward_args& args_;
+  detail::RunFields run_;
 };
 
 // ------------------------------------------------------------------ registration

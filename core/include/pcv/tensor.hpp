@@ -35,8 +35,13 @@ class Tensor {
   static Tensor from(Shape shape, std::initializer_list<T> values) {
     return from<T>(std::move(shape), std::span<const T>(values.begin(), values.size()));
   }
+  // Like Tensor(dtype, shape) but the memory is left uninitialised: for outputs about to be written.
+  static Tensor empty(pcv_dtype dtype, Shape shape);
   // Takes ownership of memory from the host allocator (e.g. an output a plugin allocated).
   static Tensor adopt(void* data, pcv_dtype dtype, Shape shape, pcv_device device);
+  // Borrows memory someone else owns (a memory-mapped weight, say); `owner` keeps it alive
+  // for as long as any copy of this tensor is.
+  static Tensor wrap(void* data, pcv_dtype dtype, Shape shape, std::shared_ptr<void> owner);
 
   bool defined() const { return storage_ != nullptr || !shape_.empty(); }
   pcv_dtype dtype() const { return dtype_; }
@@ -68,7 +73,12 @@ class Tensor {
   // A DLPack-layout view for plugin calls; valid while this Tensor is alive and unchanged.
   pcv_tensor view() const;
 
+  // A tensor with the same memory and another shape of the same element count.
+  Tensor reshaped(Shape shape) const;
+
  private:
+  struct Uninitialised {};
+  Tensor(pcv_dtype dtype, Shape shape, Uninitialised);
   void check_dtype(pcv_dtype want) const;
   void check_count(std::size_t count) const;
 

@@ -81,7 +81,10 @@ std::vector<ArgInfo> read_args(const pcv_arg_spec* const* specs, std::uint32_t c
     const std::string at = where + ", " + kind + " #" + std::to_string(i);
     pcv_arg_spec s = read_struct(specs[i], "pcv_arg_spec", at);
     if (s.name == nullptr || *s.name == '\0') malformed(at, "name is empty");
-    args.push_back({s.name, text(s.doc), text(s.dtypes), (s.flags & PCV_ARG_OPTIONAL) != 0});
+    if ((s.flags & PCV_ARG_VARIADIC) != 0 && (i + 1 != count || std::string(kind) != "input"))
+      malformed(at, "only the last input may be variadic");
+    args.push_back({s.name, text(s.doc), text(s.dtypes), (s.flags & PCV_ARG_OPTIONAL) != 0,
+                    (s.flags & PCV_ARG_STATE) != 0, (s.flags & PCV_ARG_VARIADIC) != 0});
   }
   return args;
 }

@@ -1,6 +1,7 @@
 #include <pcv/error.hpp>
 #include <pcv/kernel.hpp>
 #include <pcv/registry.hpp>
+#include <pcv/threads.hpp>
 #include <pcv/types.hpp>
 
 #include <algorithm>
@@ -43,15 +44,28 @@ struct Outputs {
   std::vector<pcv_tensor*> pointers;
 };
 
-void check_inputs(const OpInfo& op, const std::vector<Tensor>& inputs) {
-  if (inputs.size() > op.inputs.size())
+bool is_variadic(const OpInfo& op) { return !op.inputs.empty() && op.inputs.back().variadic; }
+
+// Checks the inputs against the schema; returns how many input slots the call passes.
+std::size_t check_inputs(const OpInfo& op, const std::vector<Tensor>& inputs) {
+  const bool variadic = is_variadic(op);
+  if (inputs.size() > op.inputs.size() && !variadic)
     throw Error(op.full_name + " takes " + std::to_string(op.inputs.size()) + " inputs, got " +
                 std::to_string(inputs.size()));
-  for (std::size_t i = 0; i < op.inputs.size(); ++i) {
+  const std::size_t slots = std::max(op.inputs.size(), inputs.size());
+  for (std::size_t i = 0; i < slots; ++i) {
+    const ArgInfo& spec = op.inputs[std::min(i, op.inputs.size() - 1)];
     const bool given = i < inputs.size() && inputs[i].defined();
-    if (!given && !op.inputs[i].optional)
-      throw Error(op.full_name + " needs input '" + op.inputs[i].name + "' (#" + std::to_string(i) + ")");
+    if (!given && !spec.optional)
+      throw Error(op.full_name + " needs input '" + spec.name + "' (#" + std::to_string(i) + ")");
   }
+  return slots;
+}
+
+void fill_run_options(std::uint32_t& flags, std::int32_t& threads, std::uint64_t& seed, const RunOptions& o) {
+  flags = o.training ? std::uint32_t{PCV_RUN_TRAINING} : 0u;
+  threads = o.num_threads > 0 ? o.num_threads : num_threads();
+  seed = o.seed;
 }
 
 }  // namespace
@@ -86,8 +100,7 @@ std::unique_lock<std::mutex> Kernel::take_turn() const {
 }
 
 std::vector<std::pair<pcv_dtype, Shape>> Kernel::infer_shapes(const std::vector<Tensor>& inputs) const {
-  check_inputs(*op_, inputs);
-  const Views in(inputs, op_->inputs.size());
+  const Views in(inputs, check_inputs(*op_, inputs));
   auto turn = take_turn();
   return infer_shapes_locked(in.pointers);
 }
@@ -112,24 +125,43 @@ std::vector<std::pair<pcv_dtype, Shape>> Kernel::infer_shapes_locked(
   return result;
 }
 
-std::vector<Tensor> Kernel::forward(const std::vector<Tensor>& inputs) const {
-  check_inputs(*op_, inputs);
-  const Views in(inputs, op_->inputs.size());
+std::vector<Tensor> Kernel::forward(const std::vector<Tensor>& inputs, const RunOptions& options) const {
+  std::vector<Tensor> outputs;
+  forward_into(inputs, outputs, options);
+  return outputs;
+}
+
+// With `outputs` empty, allocates every output whose shape infer_shapes knows.
+void Kernel::forward_into(const std::vector<Tensor>& inputs, std::vector<Tensor>& results,
+                          const RunOptions& options) const {
+  const Views in(inputs, check_inputs(*op_, inputs));
+  const std::size_t n = op_->outputs.size();
+  const bool preallocated = !results.empty();
+  if (preallocated && results.size() != n)
+    throw Error(op_->full_name + " has " + std::to_string(n) + " outputs, " + std::to_string(results.size()) +
+                " were given");
   auto turn = take_turn();
-  const auto shapes = infer_shapes_locked(in.pointers);
+  std::vector<pcv_dtype> dtypes(n);
+  if (preallocated) {
+    for (std::size_t i = 0; i < n; ++i) dtypes[i] = results[i].dtype();
+  } else {
+    results.resize(n);
+    const auto shapes = infer_shapes_locked(in.pointers);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& [dtype, shape] = shapes[i];
+      dtypes[i] = dtype;
+      if (std::none_of(shape.begin(), shape.end(), [](std::int64_t d) { return d < 0; }))
+        results[i] = Tensor::empty(dtype, shape);
+    }
+  }
   const pcv_op_desc& d = op_->binding->desc;
-  Outputs out(shapes.size());
-  std::vector<Tensor> results(shapes.size());
-  std::vector<bool> dynamic(shapes.size());
-  for (std::size_t i = 0; i < shapes.size(); ++i) {
-    const auto& [dtype, shape] = shapes[i];
-    dynamic[i] = std::any_of(shape.begin(), shape.end(), [](std::int64_t d) { return d < 0; });
-    out.tensors[i].dtype = dtype;
-    if (dynamic[i]) continue;  // forward allocates it
-    results[i] = Tensor(dtype, shape);
+  Outputs out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out.tensors[i].dtype = dtypes[i];
+    if (!results[i].defined()) continue;  // forward allocates it
     out.tensors[i] = results[i].view();
     out.tensors[i].shape = out.shapes[i].data();
-    std::copy(shape.begin(), shape.end(), out.shapes[i].begin());
+    std::copy(results[i].shape().begin(), results[i].shape().end(), out.shapes[i].begin());
   }
   pcv_forward_args args{};
   args.struct_size = sizeof args;
@@ -137,27 +169,27 @@ std::vector<Tensor> Kernel::forward(const std::vector<Tensor>& inputs) const {
   args.num_outputs = static_cast<std::uint32_t>(out.pointers.size());
   args.inputs = in.pointers.data();
   args.outputs = out.pointers.data();
+  fill_run_options(args.run_flags, args.num_threads, args.seed, options);
   detail::clear_plugin_error();
   const pcv_status status = d.forward(state_, &args);
-  for (std::size_t i = 0; i < shapes.size(); ++i) {
-    if (!dynamic[i] || out.tensors[i].data == nullptr) continue;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (results[i].defined() || out.tensors[i].data == nullptr) continue;
     results[i] =
         Tensor::adopt(out.tensors[i].data, out.tensors[i].dtype, out.shape(i), out.tensors[i].device);
   }
   detail::check_plugin_status(status, op_->full_name + " forward");
-  for (std::size_t i = 0; i < shapes.size(); ++i)
+  for (std::size_t i = 0; i < n; ++i)
     if (!results[i].defined())
       throw Error(op_->full_name + " forward did not produce output '" + op_->outputs[i].name + "'",
                   PCV_ERR_INTERNAL);
-  return results;
 }
 
 std::vector<Tensor> Kernel::backward(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
                                      const std::vector<Tensor>& grad_outputs,
-                                     const std::vector<bool>& wanted) const {
+                                     const std::vector<bool>& wanted, const RunOptions& options) const {
   const pcv_op_desc& d = op_->binding->desc;
   if (d.backward == nullptr) throw Error(op_->full_name + " has no backward", PCV_ERR_NOT_SUPPORTED);
-  check_inputs(*op_, inputs);
+  const std::size_t n = check_inputs(*op_, inputs);
   if (outputs.size() != op_->outputs.size() || grad_outputs.size() != op_->outputs.size())
     throw Error(op_->full_name + " backward needs " + std::to_string(op_->outputs.size()) +
                 " outputs and as many output gradients");
@@ -168,7 +200,6 @@ std::vector<Tensor> Kernel::backward(const std::vector<Tensor>& inputs, const st
                   dtype_name(grad_outputs[i].dtype()) + shape_string(grad_outputs[i].shape()) +
                   ", the output is " + dtype_name(outputs[i].dtype()) + shape_string(outputs[i].shape()));
   auto turn = take_turn();
-  const std::size_t n = op_->inputs.size();
   const Views in(inputs, n), outs(outputs, outputs.size()), grads(grad_outputs, grad_outputs.size());
   std::vector<Tensor> grad_inputs(n);
   std::vector<pcv_tensor> grad_views(n);
@@ -187,6 +218,7 @@ std::vector<Tensor> Kernel::backward(const std::vector<Tensor>& inputs, const st
   args.outputs = outs.pointers.data();
   args.grad_outputs = grads.pointers.data();
   args.grad_inputs = grad_pointers.data();
+  fill_run_options(args.run_flags, args.num_threads, args.seed, options);
   detail::clear_plugin_error();
   detail::check_plugin_status(d.backward(state_, &args), op_->full_name + " backward");
   return grad_inputs;

@@ -1,20 +1,66 @@
 #include "tensor/allocator.hpp"
 
+#include <pcv/memory.hpp>
+
+#include <atomic>
 #include <cstdlib>
 
 namespace pcv::detail {
+namespace {
 
-void* allocate(pcv_device device, std::uint64_t bytes, std::uint64_t alignment) {
-  if (device.device_type != PCV_DEVICE_CPU) return nullptr;  // CUDA arena: a later issue
-  if (alignment == 0) alignment = kDefaultAlignment;
-  if ((alignment & (alignment - 1)) != 0) return nullptr;
-  if (alignment < sizeof(void*)) alignment = sizeof(void*);
-  // aligned_alloc wants a multiple of the alignment, and a zero-byte tensor still gets a pointer.
-  std::uint64_t rounded = (bytes + alignment - 1) / alignment * alignment;
-  if (rounded == 0) rounded = alignment;
-  return std::aligned_alloc(alignment, rounded);
+std::atomic<std::uint64_t> live_bytes{0}, peak_bytes{0}, allocation_count{0};
+
+// Each block starts with a header, `alignment` bytes long, that records what free must know.
+struct Header {
+  std::uint64_t bytes;
+  std::uint64_t alignment;
+};
+static_assert(sizeof(Header) <= kDefaultAlignment);
+
+void note_allocated(std::uint64_t bytes) {
+  allocation_count.fetch_add(1, std::memory_order_relaxed);
+  const std::uint64_t now = live_bytes.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  std::uint64_t peak = peak_bytes.load(std::memory_order_relaxed);
+  while (now > peak && !peak_bytes.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
 }
 
-void deallocate(pcv_device /*device*/, void* ptr) noexcept { std::free(ptr); }
+}  // namespace
+
+void* allocate(pcv_device device, std::uint64_t bytes, std::uint64_t alignment) {
+  if (device.device_type != PCV_DEVICE_CPU) return nullptr;  // CUDA: see cuda_allocator when built
+  if (alignment == 0) alignment = kDefaultAlignment;
+  if ((alignment & (alignment - 1)) != 0) return nullptr;
+  if (alignment < sizeof(Header)) alignment = sizeof(Header);
+  if (bytes > (std::uint64_t{1} << 52)) return nullptr;  // surely a corrupt size, not a request
+  // aligned_alloc wants a multiple of the alignment; the header takes one alignment unit.
+  const std::uint64_t rounded = (bytes + alignment - 1) / alignment * alignment + alignment;
+  auto* block = static_cast<char*>(std::aligned_alloc(alignment, rounded));
+  if (block == nullptr) return nullptr;
+  char* user = block + alignment;
+  auto* header = reinterpret_cast<Header*>(user - sizeof(Header));
+  header->bytes = bytes;
+  header->alignment = alignment;
+  note_allocated(bytes);
+  return user;
+}
+
+void deallocate(pcv_device /*device*/, void* ptr) noexcept {
+  if (ptr == nullptr) return;
+  auto* user = static_cast<char*>(ptr);
+  const Header header = *reinterpret_cast<Header*>(user - sizeof(Header));
+  live_bytes.fetch_sub(header.bytes, std::memory_order_relaxed);
+  std::free(user - header.alignment);
+}
 
 }  // namespace pcv::detail
+
+namespace pcv {
+
+MemoryStats memory_stats() {
+  return {detail::live_bytes.load(), detail::peak_bytes.load(), detail::allocation_count.load()};
+}
+
+void reset_peak_memory() { detail::peak_bytes.store(detail::live_bytes.load()); }
+
+}  // namespace pcv

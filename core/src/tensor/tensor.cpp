@@ -8,7 +8,13 @@
 
 namespace pcv {
 
-Tensor::Tensor(pcv_dtype dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+Tensor::Tensor(pcv_dtype dtype, Shape shape) : Tensor(dtype, std::move(shape), Uninitialised{}) {
+  std::memset(storage_.get(), 0, nbytes());
+}
+
+Tensor Tensor::empty(pcv_dtype dtype, Shape shape) { return Tensor(dtype, std::move(shape), Uninitialised{}); }
+
+Tensor::Tensor(pcv_dtype dtype, Shape shape, Uninitialised) : dtype_(dtype), shape_(std::move(shape)) {
   for (std::int64_t d : shape_)
     if (d < 0) throw Error("tensor shape " + shape_string(shape_) + " has a negative dimension");
   if (shape_.size() > PCV_MAX_NDIM)
@@ -16,7 +22,6 @@ Tensor::Tensor(pcv_dtype dtype, Shape shape) : dtype_(dtype), shape_(std::move(s
                 " dimensions");
   void* p = detail::allocate(device_, nbytes(), detail::kDefaultAlignment);
   if (p == nullptr) throw std::bad_alloc();
-  std::memset(p, 0, nbytes());
   storage_ = std::shared_ptr<void>(p, [device = device_](void* q) { detail::deallocate(device, q); });
 }
 
@@ -29,8 +34,24 @@ Tensor Tensor::adopt(void* data, pcv_dtype dtype, Shape shape, pcv_device device
   return t;
 }
 
+Tensor Tensor::wrap(void* data, pcv_dtype dtype, Shape shape, std::shared_ptr<void> owner) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = std::move(shape);
+  t.storage_ = std::shared_ptr<void>(std::move(owner), data);  // aliasing: owner's lifetime, our pointer
+  return t;
+}
+
+Tensor Tensor::reshaped(Shape shape) const {
+  if (pcv::numel(shape) != numel())
+    throw Error("cannot reshape a tensor of shape " + shape_string(shape_) + " to " + shape_string(shape));
+  Tensor t = *this;
+  t.shape_ = std::move(shape);
+  return t;
+}
+
 Tensor Tensor::clone() const {
-  Tensor t(dtype_, shape_);
+  Tensor t = empty(dtype_, shape_);
   if (nbytes() > 0) std::memcpy(t.raw_data(), raw_data(), nbytes());
   return t;
 }
