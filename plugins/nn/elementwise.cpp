@@ -6,74 +6,48 @@
 
 namespace pcv::nn {
 
-// ------------------------------------------------------------------ relu
-
-sdk::OpSpec Relu::spec() {
-  return sdk::OpSpec("relu", "Rectified linear unit: y = max(x, 0), elementwise.")
-      .input("x", "any shape")
-      .output("y", "same shape and dtype as x")
-      .caps(PCV_CAP_CPU | PCV_CAP_THREADSAFE_COMPUTE);
-}
-
-void Relu::infer_shapes(sdk::ShapeContext& ctx) const { ctx.set_output_like(0, 0); }
-
-void Relu::forward(sdk::ForwardContext& ctx) const {
-  sdk::dispatch_float(ctx.raw_input(0).dtype, ctx.names().input(0), [&](auto zero) {
-    using T = decltype(zero);
-    auto x = ctx.input<T>(0);
-    auto y = ctx.output<T>(0, x.shape());
-    std::transform(x.data(), x.data() + x.numel(), y.data(), [](T v) { return v > T(0) ? v : T(0); });
-  });
-}
-
-// dy/dx is 1 where x > 0 and 0 elsewhere (PyTorch's choice at x == 0).
-void Relu::backward(sdk::BackwardContext& ctx) const {
-  if (!ctx.wants_grad(0)) return;
-  sdk::dispatch_float(ctx.raw_input(0).dtype, ctx.names().input(0), [&](auto zero) {
-    using T = decltype(zero);
-    auto x = ctx.input<T>(0);
-    auto dy = ctx.grad_output<T>(0);
-    auto dx = ctx.grad_input<T>(0);
-    for (std::int64_t i = 0; i < x.numel(); ++i) dx.data()[i] = x.data()[i] > T(0) ? dy.data()[i] : T(0);
-  });
-}
-
-// ------------------------------------------------------------------ add
-
-sdk::OpSpec Add::spec() {
-  return sdk::OpSpec("add", "Elementwise sum y = a + b, with NumPy broadcasting.")
+template <class Kind>
+sdk::OpSpec Binary<Kind>::spec() {
+  return sdk::OpSpec(Kind::name, Kind::doc)
       .input("a", "any shape")
       .input("b", "a shape that broadcasts with a; same dtype as a")
       .output("y", "the broadcast shape of a and b")
       .caps(PCV_CAP_CPU | PCV_CAP_THREADSAFE_COMPUTE);
 }
 
-void Add::infer_shapes(sdk::ShapeContext& ctx) const {
+template <class Kind>
+void Binary<Kind>::infer_shapes(sdk::ShapeContext& ctx) const {
+  const std::string what = std::string("nn.") + Kind::name;
   if (!same_dtype(ctx.input_dtype(0), ctx.input_dtype(1)))
-    sdk::fail(PCV_ERR_SHAPE, "nn.add: a is ", dtype_name(ctx.input_dtype(0)), " but b is ",
+    sdk::fail(PCV_ERR_SHAPE, what, ": a is ", dtype_name(ctx.input_dtype(0)), " but b is ",
               dtype_name(ctx.input_dtype(1)));
-  ctx.set_output(0, ctx.input_dtype(0), broadcast_shape(ctx.input_shape(0), ctx.input_shape(1), "nn.add"));
+  ctx.set_output(0, ctx.input_dtype(0), broadcast_shape(ctx.input_shape(0), ctx.input_shape(1), what));
 }
 
-void Add::forward(sdk::ForwardContext& ctx) const {
+template <class Kind>
+void Binary<Kind>::forward(sdk::ForwardContext& ctx) const {
   sdk::dispatch_float(ctx.raw_input(0).dtype, ctx.names().input(0), [&](auto zero) {
     using T = decltype(zero);
     auto a = ctx.input<T>(0);
     auto b = ctx.input<T>(1);
-    auto y = ctx.output<T>(0, broadcast_shape(a.shape(), b.shape(), "nn.add"));
+    auto y = ctx.output<T>(0, broadcast_shape(a.shape(), b.shape(), Kind::name));
     const T *pa = a.data(), *pb = b.data();
     T* py = y.data();
-    if (a.numel() == y.numel() && b.numel() == y.numel()) {  // no broadcasting: the common case
-      for (std::int64_t i = 0; i < y.numel(); ++i) py[i] = pa[i] + pb[i];
+    const std::int64_t n = y.numel();
+    if (a.numel() == n && b.numel() == n) {  // no broadcasting: the common case
+#pragma omp parallel for num_threads(ctx.num_threads()) if (n > 65536)
+      for (std::int64_t i = 0; i < n; ++i) py[i] = Kind::apply(pa[i], pb[i]);
       return;
     }
     for_each_broadcast(y.shape(), a.shape(), b.shape(),
-                       [&](std::int64_t i, std::int64_t ia, std::int64_t ib) { py[i] = pa[ia] + pb[ib]; });
+                       [&](std::int64_t i, std::int64_t ia, std::int64_t ib) { py[i] = Kind::apply(pa[ia], pb[ib]); });
   });
 }
 
-// The gradient of each input is dy summed over the dimensions along which it was broadcast.
-void Add::backward(sdk::BackwardContext& ctx) const {
+// The gradient of each input is its partial derivative times dy, summed over the dimensions
+// along which that input was broadcast.
+template <class Kind>
+void Binary<Kind>::backward(sdk::BackwardContext& ctx) const {
   sdk::dispatch_float(ctx.raw_input(0).dtype, ctx.names().input(0), [&](auto zero) {
     using T = decltype(zero);
     auto a = ctx.input<T>(0);
@@ -83,13 +57,15 @@ void Add::backward(sdk::BackwardContext& ctx) const {
     T* db = ctx.wants_grad(1) ? ctx.grad_input<T>(1).data() : nullptr;
     if (da) std::fill(da, da + a.numel(), T(0));
     if (db) std::fill(db, db + b.numel(), T(0));
-    const T* g = dy.data();
-    for_each_broadcast(dy.shape(), a.shape(), b.shape(),
-                       [&](std::int64_t i, std::int64_t ia, std::int64_t ib) {
-                         if (da) da[ia] += g[i];
-                         if (db) db[ib] += g[i];
-                       });
+    const T *g = dy.data(), *pa = a.data(), *pb = b.data();
+    for_each_broadcast(dy.shape(), a.shape(), b.shape(), [&](std::int64_t i, std::int64_t ia, std::int64_t ib) {
+      if (da) da[ia] += g[i] * Kind::d_da(pa[ia], pb[ib]);
+      if (db) db[ib] += g[i] * Kind::d_db(pa[ia], pb[ib]);
+    });
   });
 }
+
+template class Binary<AddKind>;
+template class Binary<MulKind>;
 
 }  // namespace pcv::nn

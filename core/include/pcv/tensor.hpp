@@ -37,13 +37,15 @@ class Tensor {
   }
   // Like Tensor(dtype, shape) but the memory is left uninitialised: for outputs about to be written.
   static Tensor empty(pcv_dtype dtype, Shape shape);
+  // Dtype and shape without memory: what shape inference needs (data() is null).
+  static Tensor placeholder(pcv_dtype dtype, Shape shape);
   // Takes ownership of memory from the host allocator (e.g. an output a plugin allocated).
   static Tensor adopt(void* data, pcv_dtype dtype, Shape shape, pcv_device device);
   // Borrows memory someone else owns (a memory-mapped weight, say); `owner` keeps it alive
   // for as long as any copy of this tensor is.
   static Tensor wrap(void* data, pcv_dtype dtype, Shape shape, std::shared_ptr<void> owner);
 
-  bool defined() const { return storage_ != nullptr || !shape_.empty(); }
+  bool defined() const { return storage_ != nullptr || !shape_.empty() || placeholder_; }
   pcv_dtype dtype() const { return dtype_; }
   pcv_device device() const { return device_; }
   const Shape& shape() const { return shape_; }
@@ -86,6 +88,7 @@ class Tensor {
   pcv_device device_ = kCpu;
   Shape shape_;
   std::shared_ptr<void> storage_;
+  bool placeholder_ = false;
 };
 
 }  // namespace pcv

@@ -34,6 +34,14 @@ Tensor Tensor::adopt(void* data, pcv_dtype dtype, Shape shape, pcv_device device
   return t;
 }
 
+Tensor Tensor::placeholder(pcv_dtype dtype, Shape shape) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = std::move(shape);
+  t.placeholder_ = true;
+  return t;
+}
+
 Tensor Tensor::wrap(void* data, pcv_dtype dtype, Shape shape, std::shared_ptr<void> owner) {
   Tensor t;
   t.dtype_ = dtype;
