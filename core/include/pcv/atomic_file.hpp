@@ -20,7 +20,8 @@ namespace pcv {
 // untouched. An exception from write() propagates unchanged; every other failure throws pcv::Error naming
 // the file and the reason the OS gave. Only a failure to sync the directory after the rename throws with
 // the new file already in place (it is then complete but may not survive a power loss).
-void write_file_atomically(const std::filesystem::path& path, const std::function<void(std::ostream&)>& write);
+void write_file_atomically(const std::filesystem::path& path,
+                           const std::function<void(std::ostream&)>& write);
 
 // Atomically replaces `path` with a file holding exactly `contents`.
 void write_file_atomically(const std::filesystem::path& path, std::string_view contents);

@@ -157,12 +157,14 @@ class TempFile {
 void sync_directory_of(const fs::path& target) {
   const fs::path dir = directory_of(target);
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw_os_error("replaced " + quoted(target) + " but cannot open its directory to sync it", errno);
+  if (fd < 0)
+    throw_os_error("replaced " + quoted(target) + " but cannot open its directory to sync it", errno);
   const int result = ::fsync(fd);
   const int err = errno;
   ::close(fd);
   // EINVAL: the file system cannot sync directories; there is nothing more to do.
-  if (result != 0 && err != EINVAL) throw_os_error("replaced " + quoted(target) + " but cannot sync its directory", err);
+  if (result != 0 && err != EINVAL)
+    throw_os_error("replaced " + quoted(target) + " but cannot sync its directory", err);
 }
 
 }  // namespace

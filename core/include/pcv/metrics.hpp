@@ -1,0 +1,29 @@
+// Classification metrics: the confusion matrix and the accuracies read from it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pcv {
+
+class ConfusionMatrix {
+ public:
+  explicit ConfusionMatrix(std::size_t classes = 0) : n_(classes), counts_(classes * classes, 0) {}
+
+  void add(std::int64_t truth, std::int64_t predicted);
+  std::size_t classes() const { return n_; }
+  // Samples of class `truth` predicted as `predicted`.
+  std::int64_t count(std::size_t truth, std::size_t predicted) const { return counts_[truth * n_ + predicted]; }
+  std::int64_t total() const;
+  double accuracy() const;  // overall: correct / total (0 when empty)
+  // Per class: correct / samples of that class; NaN for a class without samples.
+  std::vector<double> per_class_accuracy() const;
+  double mean_class_accuracy() const;  // over classes that have samples
+
+ private:
+  std::size_t n_;
+  std::vector<std::int64_t> counts_;
+};
+
+}  // namespace pcv

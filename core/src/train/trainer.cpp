@@ -1,0 +1,320 @@
+#include <pcv/atomic_file.hpp>
+#include <pcv/error.hpp>
+#include <pcv/model.hpp>
+#include <pcv/runtime.hpp>
+#include <pcv/threads.hpp>
+#include <pcv/trainer.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "train/plots.hpp"
+
+namespace pcv {
+namespace {
+
+constexpr const char* kTarget = "pcv.target";
+constexpr const char* kLoss = "pcv.loss";
+constexpr const char* kTrainingKey = "pcv.training";  // checkpoint metadata: epoch and history
+constexpr const char* kOptimizerPrefix = "optimizer/";
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The model's graph with the loss appended: (logits, target) -> loss.
+Graph training_graph(const Graph& g, const TrainConfig& c) {
+  if (g.inputs.size() != 1)
+    throw Error(c.model.string() + ": a classifier graph has one input (the clouds); this one has " +
+                std::to_string(g.inputs.size()));
+  Graph t = g;
+  t.inputs.push_back({kTarget, kInt64, {-1}});
+  t.nodes.push_back({"loss", c.loss_op, c.loss_attrs, {g.outputs.at(0), kTarget}, {kLoss}});
+  t.outputs = {kLoss, g.outputs.at(0)};
+  return t;
+}
+
+PointCloudDataset open_dataset(const std::filesystem::path& p, const std::vector<std::string>& labels) {
+  return std::filesystem::is_directory(p) ? PointCloudDataset::from_class_folders(p, labels)
+                                          : PointCloudDataset::from_file_list(p, labels);
+}
+
+// Correct predictions (argmax of each row of logits [B, K]) and confusion-matrix entries.
+template <class T>
+std::int64_t count_correct(const Tensor& logits, const Tensor& labels, ConfusionMatrix* confusion) {
+  const std::int64_t b = logits.shape()[0], k = logits.shape()[1];
+  const T* p = logits.data<T>();
+  const std::int64_t* y = labels.data<std::int64_t>();
+  std::int64_t correct = 0;
+  for (std::int64_t i = 0; i < b; ++i) {
+    const std::int64_t predicted = std::max_element(p + i * k, p + (i + 1) * k) - (p + i * k);
+    correct += predicted == y[i];
+    if (confusion) confusion->add(y[i], predicted);
+  }
+  return correct;
+}
+
+std::int64_t correct_predictions(const Tensor& logits, const Tensor& labels, ConfusionMatrix* confusion) {
+  if (logits.ndim() != 2)
+    throw Error("the model's output has shape " + shape_string(logits.shape()) + "; a classifier gives [B, classes]");
+  return same_dtype(logits.dtype(), kFloat64) ? count_correct<double>(logits, labels, confusion)
+                                              : count_correct<float>(logits, labels, confusion);
+}
+
+double scalar(const Tensor& t) {
+  return same_dtype(t.dtype(), kFloat64) ? t.data<double>()[0] : double(t.data<float>()[0]);
+}
+
+Tensor ones_like(const Tensor& t) {
+  Tensor one(t.dtype(), t.shape());
+  if (same_dtype(t.dtype(), kFloat64))
+    std::fill(one.data<double>(), one.data<double>() + one.numel(), 1.0);
+  else
+    std::fill(one.data<float>(), one.data<float>() + one.numel(), 1.0f);
+  return one;
+}
+
+std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t z = a * 0x9e3779b97f4a7c15ULL + b + 0x632be59bd9b4e019ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+nlohmann::json history_json(const std::vector<EpochStats>& h) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const EpochStats& e : h)
+    out.push_back({{"epoch", e.epoch},
+                   {"lr", e.lr},
+                   {"train_loss", e.train_loss},
+                   {"train_accuracy", e.train_accuracy},
+                   {"val_loss", std::isnan(e.val_loss) ? nlohmann::json() : nlohmann::json(e.val_loss)},
+                   {"val_accuracy", std::isnan(e.val_accuracy) ? nlohmann::json() : nlohmann::json(e.val_accuracy)},
+                   {"seconds", e.seconds},
+                   {"samples_per_second", e.samples_per_second},
+                   {"skipped", e.skipped}});
+  return out;
+}
+
+std::vector<EpochStats> history_from_json(const nlohmann::json& j) {
+  std::vector<EpochStats> h;
+  const auto number = [](const nlohmann::json& v) { return v.is_null() ? std::nan("") : v.get<double>(); };
+  for (const auto& e : j) {
+    EpochStats s;
+    s.epoch = e.at("epoch").get<std::int64_t>();
+    s.lr = e.at("lr").get<double>();
+    s.train_loss = e.at("train_loss").get<double>();
+    s.train_accuracy = e.at("train_accuracy").get<double>();
+    s.val_loss = number(e.at("val_loss"));
+    s.val_accuracy = number(e.at("val_accuracy"));
+    s.seconds = e.at("seconds").get<double>();
+    s.samples_per_second = e.at("samples_per_second").get<double>();
+    s.skipped = e.value("skipped", std::int64_t{0});
+    h.push_back(s);
+  }
+  return h;
+}
+
+std::string csv_log(const std::vector<EpochStats>& h) {
+  std::ostringstream out;
+  out << "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds,samples_per_second,skipped\n";
+  out.precision(8);
+  for (const EpochStats& e : h) {
+    out << e.epoch << ',' << e.lr << ',' << e.train_loss << ',' << e.train_accuracy << ',';
+    if (!std::isnan(e.val_loss)) out << e.val_loss;
+    out << ',';
+    if (!std::isnan(e.val_accuracy)) out << e.val_accuracy;
+    out << ',' << e.seconds << ',' << e.samples_per_second << ',' << e.skipped << '\n';
+  }
+  return out.str();
+}
+
+}  // namespace
+
+Trainer::Trainer(const Registry& registry, TrainConfig config) : registry_(registry), config_(std::move(config)) {}
+
+void Trainer::run(bool resume) {
+  const TrainConfig& c = config_;
+  const auto warn = [&](const std::string& m) {
+    if (on_warning) on_warning(m);
+  };
+  std::filesystem::create_directories(c.output_dir);
+  const std::filesystem::path checkpoint_path = c.output_dir / "checkpoint.safetensors";
+  const std::filesystem::path model_path = c.output_dir / "model.safetensors";
+
+  Model model = Model::load(resume ? checkpoint_path : c.model);
+  PointCloudDataset train_set = open_dataset(c.train_data, model.labels);
+  std::optional<PointCloudDataset> val_set;
+  if (!c.val_data.empty())
+    val_set = open_dataset(c.val_data, train_set.labels());
+  else if (c.val_every > 0) {
+    auto [kept, held_out] = train_set.split_every(c.val_every);
+    train_set = std::move(kept);
+    val_set = std::move(held_out);
+  }
+  if (train_set.size() == 0) throw Error(c.train_data.string() + ": no training samples");
+  model.labels = train_set.labels();
+  model.preprocessing = c.preprocessing.to_json();
+
+  // Training changes weights in place: work on copies, never on the memory-mapped file.
+  TensorMap stored;
+  TensorMap optimizer_state;
+  for (auto& [name, t] : model.tensors) {
+    if (name.rfind(kOptimizerPrefix, 0) == 0)
+      optimizer_state[name.substr(std::string(kOptimizerPrefix).size())] = t.clone();
+    else
+      stored[name] = t.clone();
+  }
+  const Graph inference_graph = model.graph;
+  GraphRuntime runtime(registry_, training_graph(inference_graph, c), stored, c.model.string());
+  auto optimizer = Optimizer::create(c.optimizer);
+  std::int64_t first_epoch = 0;
+  double best_val = -1;
+  if (resume) {
+    auto it = model.metadata.find(kTrainingKey);
+    if (it == model.metadata.end())
+      throw Error(checkpoint_path.string() + ": not a training checkpoint (no '" + kTrainingKey + "' metadata)");
+    const auto training = nlohmann::json::parse(it->second);
+    first_epoch = training.at("epoch").get<std::int64_t>();
+    best_val = training.value("best_val_accuracy", -1.0);
+    history_ = history_from_json(training.at("history"));
+    optimizer->load_state(optimizer_state);
+  }
+  const int threads = c.threads > 0 ? c.threads : num_threads();
+  const std::string input_name = inference_graph.inputs[0].name;
+  const std::int64_t steps_per_epoch = [&] {
+    const auto n = static_cast<std::int64_t>(train_set.size());
+    const std::int64_t full = (n + c.batch_size - 1) / c.batch_size;
+    return c.max_steps_per_epoch > 0 ? std::min(full, c.max_steps_per_epoch) : full;
+  }();
+  const auto run_start = Clock::now();
+  std::int64_t samples_this_run = 0;
+
+  const auto save_model = [&](const std::filesystem::path& path, bool with_training_state, std::int64_t epoch) {
+    Model out;
+    out.graph = inference_graph;
+    out.labels = model.labels;
+    out.preprocessing = model.preprocessing;
+    for (const auto& [name, t] : runtime.stored()) out.tensors[name] = t;
+    if (with_training_state) {
+      for (const auto& [name, t] : optimizer->state()) out.tensors[kOptimizerPrefix + name] = t;
+      out.metadata[kTrainingKey] = nlohmann::json{{"epoch", epoch},
+                                                  {"best_val_accuracy", best_val},
+                                                  {"history", history_json(history_)},
+                                                  {"config", nlohmann::json::parse(c.to_json())}}
+                                       .dump();
+    }
+    out.save(path);
+  };
+
+  for (std::int64_t epoch = first_epoch; epoch < c.epochs; ++epoch) {
+    const auto epoch_start = Clock::now();
+    EpochStats stats;
+    stats.epoch = epoch + 1;
+    stats.lr = c.schedule.lr_at(epoch, c.epochs, c.optimizer.lr);
+    std::vector<std::size_t> order(train_set.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::mt19937_64 shuffle_rng(mix(c.seed, static_cast<std::uint64_t>(epoch)));
+    std::shuffle(order.begin(), order.end(), shuffle_rng);
+    double loss_sum = 0;
+    std::int64_t seen = 0, correct = 0;
+    for (std::int64_t step = 0; step < steps_per_epoch; ++step) {
+      const std::size_t begin = static_cast<std::size_t>(step * c.batch_size);
+      const std::size_t end = std::min(order.size(), begin + static_cast<std::size_t>(c.batch_size));
+      const std::uint64_t step_seed = mix(c.seed, static_cast<std::uint64_t>(epoch * steps_per_epoch + step) + 1);
+      Batch batch = load_batch(train_set, std::span(order).subspan(begin, end - begin), c.preprocessing,
+                               c.augmentation.any() ? &c.augmentation : nullptr, step_seed, threads);
+      for (const std::string& f : batch.failures) warn(f);
+      stats.skipped += static_cast<std::int64_t>(batch.failures.size());
+      const std::int64_t b = batch.labels.numel();
+      if (b == 0) continue;
+      RunOptions options;
+      options.num_threads = threads;
+      options.seed = step_seed;
+      const TensorMap out = runtime.forward_for_training({{input_name, batch.clouds}, {kTarget, batch.labels}}, options);
+      const Tensor& loss = out.at(kLoss);
+      const double loss_value = scalar(loss);
+      if (!std::isfinite(loss_value))
+        throw Error("the loss became " + std::to_string(loss_value) + " at epoch " + std::to_string(epoch + 1) +
+                    ", step " + std::to_string(step + 1) + "; lower the learning rate (now " + std::to_string(stats.lr) +
+                    ")");
+      runtime.backward({{kLoss, ones_like(loss)}});
+      TensorMap parameters;
+      for (const std::string& name : runtime.parameter_names()) parameters[name] = runtime.stored().at(name);
+      optimizer->step(parameters, runtime.gradients(), stats.lr);
+      runtime.zero_gradients();
+      loss_sum += loss_value * double(b);
+      correct += correct_predictions(out.at(inference_graph.outputs[0]), batch.labels, nullptr);
+      seen += b;
+      samples_this_run += b;
+      if (on_progress) {
+        TrainProgress p;
+        p.epoch = epoch + 1;
+        p.epochs = c.epochs;
+        p.step = step + 1;
+        p.steps = steps_per_epoch;
+        p.loss = loss_sum / double(seen);
+        p.accuracy = double(correct) / double(seen);
+        const double elapsed = seconds_since(run_start);
+        p.samples_per_second = double(samples_this_run) / std::max(elapsed, 1e-9);
+        const double steps_done = double((epoch - first_epoch) * steps_per_epoch + step + 1);
+        const double steps_left = double((c.epochs - epoch) * steps_per_epoch - step - 1);
+        p.eta_seconds = elapsed / steps_done * steps_left;
+        on_progress(p);
+      }
+    }
+    if (seen == 0) throw Error("epoch " + std::to_string(epoch + 1) + ": every sample failed to load");
+    stats.train_loss = loss_sum / double(seen);
+    stats.train_accuracy = double(correct) / double(seen);
+    stats.val_loss = stats.val_accuracy = std::nan("");
+
+    confusion_ = ConfusionMatrix(model.labels.size());
+    if (val_set && val_set->size() > 0) {
+      double val_loss = 0;
+      std::int64_t val_seen = 0;
+      std::vector<std::size_t> all(val_set->size());
+      std::iota(all.begin(), all.end(), std::size_t{0});
+      for (std::size_t begin = 0; begin < all.size(); begin += static_cast<std::size_t>(c.batch_size)) {
+        const std::size_t end = std::min(all.size(), begin + static_cast<std::size_t>(c.batch_size));
+        Batch batch = load_batch(*val_set, std::span(all).subspan(begin, end - begin), c.preprocessing, nullptr,
+                                 mix(c.seed, 0xe7a1), threads);
+        for (const std::string& f : batch.failures) warn(f);
+        if (batch.labels.numel() == 0) continue;
+        RunOptions options;
+        options.num_threads = threads;
+        const TensorMap out = runtime.run({{input_name, batch.clouds}, {kTarget, batch.labels}}, options);
+        val_loss += scalar(out.at(kLoss)) * double(batch.labels.numel());
+        correct_predictions(out.at(inference_graph.outputs[0]), batch.labels, &confusion_);
+        val_seen += batch.labels.numel();
+      }
+      if (val_seen > 0) {
+        stats.val_loss = val_loss / double(val_seen);
+        stats.val_accuracy = confusion_.accuracy();
+      }
+    }
+    stats.seconds = seconds_since(epoch_start);
+    stats.samples_per_second = double(seen) / std::max(stats.seconds, 1e-9);
+    history_.push_back(stats);
+
+    // Outputs: the best model so far (by validation accuracy, else the latest), the checkpoint,
+    // the log and the plots; each written atomically.
+    const double score = std::isnan(stats.val_accuracy) ? 0.0 : stats.val_accuracy;
+    if (std::isnan(stats.val_accuracy) || score > best_val) {
+      best_val = std::max(best_val, score);
+      save_model(model_path, false, epoch + 1);
+    }
+    save_model(checkpoint_path, true, epoch + 1);
+    write_file_atomically(c.output_dir / "log.csv", csv_log(history_));
+    detail::plot_curves(c.output_dir / "curves.png", history_);
+    if (confusion_.total() > 0) detail::plot_confusion(c.output_dir / "confusion.png", confusion_, model.labels);
+    if (on_epoch) on_epoch(stats);
+  }
+}
+
+}  // namespace pcv
