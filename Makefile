@@ -1,11 +1,12 @@
 # make demo   set up, build, and show the plugins and ops pcv finds
 # make test   set up, build, and run every test
+# make bench  set up, build, and time pcv against PyTorch CPU on the same shapes
 # make build  set up and build only;  make format  clang-format the sources
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all setup configure build demo test format clean
+.PHONY: all setup configure build demo test bench format clean
 
 all: build
 
@@ -27,6 +28,13 @@ demo: build
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# Benchmarks need PyTorch (scripts/setup-deps --tools). BENCH_THREADS defaults to every CPU.
+BENCH_THREADS ?= $(JOBS)
+bench: configure
+	@scripts/setup-deps --tools
+	cmake --build $(BUILD) -j $(JOBS) --target pcv_bench_nn pcv_nn
+	/usr/bin/python3 tools/bench/nn_bench.py --pcv-bench $(BUILD)/bin/pcv_bench_nn --threads $(BENCH_THREADS)
 
 format:
 	git ls-files '*.c' '*.h' '*.cpp' '*.hpp' | grep -v '^tests/abi/baseline/' | xargs clang-format -i

@@ -1,6 +1,7 @@
 // pcv - command-line client of libpcv.
 #include <pcv/plugin.h>
 #include <pcv/error.hpp>
+#include <pcv/threads.hpp>
 #include <pcv/version.hpp>
 
 #include <cstdio>
@@ -25,8 +26,13 @@ int main(int argc, char** argv) {
   app.add_option("--plugin-path", options.plugin_paths,
                  "A plugin file or a directory of plugins to load first (repeatable)")
       ->type_name("PATH");
+  app.add_option_function<int>(
+         "--threads", [](int n) { pcv::set_num_threads(n); },
+         "CPU threads for kernels and data loading (default: $PCV_NUM_THREADS, else all CPUs)")
+      ->check(CLI::Range(1, 4096));
   pcv::cli::add_plugins_command(app, options);
   pcv::cli::add_ops_command(app, options);
+  pcv::cli::add_op_command(app, options);
 
   try {
     app.parse(argc, argv);

@@ -38,7 +38,7 @@ void replay_trajectories(double tol) {
       optimizer->step(params, grads, step.at("lr").get<double>());
       for (std::size_t i = 0; i < shapes.size(); ++i) {
         const auto want = step.at("params")[i].get<std::vector<double>>();
-        const T* have = params[name(i)].data<T>();
+        const T* have = params[name(i)].template data<T>();
         for (std::size_t k = 0; k < want.size(); ++k) EXPECT_NEAR(have[k], want[k], tol * (1 + std::abs(want[k])));
       }
     }

@@ -1,0 +1,141 @@
+// Google Benchmark timings of nn ops through the plugin ABI, on the shapes listed in
+// tools/bench/nn_cases.json (tools/bench/nn_bench.py runs PyTorch on the same shapes and prints
+// the comparison), plus the per-call cost of going through the ABI at all.
+#include <pcv/graph.hpp>
+#include <pcv/registry.hpp>
+#include <pcv/threads.hpp>
+
+#include <benchmark/benchmark.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <random>
+
+namespace pcv {
+namespace {
+
+Registry& registry() {
+  static Registry r;
+  static const bool loaded = [] {
+    for (const LoadFailure& f : r.load_all(Registry::default_search_path()))
+      std::cerr << "warning: " << f.message() << "\n";
+    return true;
+  }();
+  (void)loaded;
+  return r;
+}
+
+Tensor random_tensor(const Shape& shape, bool positive, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal;
+  Tensor t(kFloat32, shape);
+  float* p = t.data<float>();
+  for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = positive ? 0.5f + std::abs(normal(rng)) : normal(rng);
+  return t;
+}
+
+struct Case {
+  std::string name, op;
+  AttrMap attrs;
+  std::vector<Tensor> inputs;
+  bool training = false;
+};
+
+Case read_case(const nlohmann::json& j) {
+  Case c{j.at("name"), j.at("op"), {}, {}, j.value("training", false)};
+  for (const auto& [k, v] : j.at("attrs").items()) c.attrs[k] = parse_attr_value(v.dump());
+  const auto positive = j.value("positive", std::vector<std::size_t>{});
+  for (std::size_t i = 0; i < j.at("inputs").size(); ++i)
+    c.inputs.push_back(random_tensor(j.at("inputs")[i].get<Shape>(),
+                                     std::find(positive.begin(), positive.end(), i) != positive.end(), i + 1));
+  return c;
+}
+
+void forward(benchmark::State& state, const Case& c) {
+  const Kernel k = registry().create_kernel(c.op, c.attrs);
+  RunOptions options;
+  options.training = c.training;
+  std::vector<Tensor> outputs;
+  for (auto _ : state) {
+    outputs.clear();
+    k.forward_into(c.inputs, outputs, options);
+    benchmark::DoNotOptimize(outputs.data());
+  }
+}
+
+// Forward then backward with every input gradient: what one training step of the op costs.
+void forward_backward(benchmark::State& state, const Case& c) {
+  const Kernel k = registry().create_kernel(c.op, c.attrs);
+  RunOptions options;
+  options.training = c.training;
+  const OpInfo& op = k.op();
+  std::vector<bool> wanted;
+  for (std::size_t i = 0; i < c.inputs.size(); ++i) wanted.push_back(!op.inputs[std::min(i, op.inputs.size() - 1)].state);
+  std::vector<Tensor> grad_outputs;
+  for (const Tensor& y : k.forward(c.inputs, options)) grad_outputs.push_back(random_tensor(y.shape(), false, 99));
+  for (auto _ : state) {
+    const auto outputs = k.forward(c.inputs, options);
+    const auto grads = k.backward(c.inputs, outputs, grad_outputs, wanted, options);
+    benchmark::DoNotOptimize(grads.data());
+  }
+}
+
+// The ABI's cost per call: nn.add on one-element tensors through Kernel (allocating the output,
+// or into a preallocated one as the graph runtime does), against the same addition called directly.
+__attribute__((noinline)) void add_direct(const float* a, const float* b, float* y, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
+}
+
+void dispatch_direct(benchmark::State& state) {
+  const Tensor a = random_tensor({1}, false, 1), b = random_tensor({1}, false, 2);
+  Tensor y(kFloat32, {1});
+  for (auto _ : state) {
+    add_direct(a.data<float>(), b.data<float>(), y.data<float>(), 1);
+    benchmark::DoNotOptimize(y.data<float>());
+  }
+}
+
+void dispatch_kernel_forward(benchmark::State& state) {
+  const Kernel k = registry().create_kernel("nn.add");
+  const std::vector<Tensor> in{random_tensor({1}, false, 1), random_tensor({1}, false, 2)};
+  for (auto _ : state) benchmark::DoNotOptimize(k.forward(in));
+}
+
+void dispatch_kernel_forward_into(benchmark::State& state) {
+  const Kernel k = registry().create_kernel("nn.add");
+  const std::vector<Tensor> in{random_tensor({1}, false, 1), random_tensor({1}, false, 2)};
+  std::vector<Tensor> out{Tensor(kFloat32, {1})};
+  for (auto _ : state) {
+    k.forward_into(in, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+
+}  // namespace
+}  // namespace pcv
+
+int main(int argc, char** argv) {
+  std::ifstream in(PCV_BENCH_CASES);
+  const auto cases = nlohmann::json::parse(in).at("cases");
+  static std::vector<pcv::Case> loaded;
+  loaded.reserve(cases.size());
+  for (const auto& j : cases) loaded.push_back(pcv::read_case(j));
+  for (const pcv::Case& c : loaded) {
+    benchmark::RegisterBenchmark((c.name + "/forward").c_str(), pcv::forward, std::cref(c))
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinTime(0.5);
+    benchmark::RegisterBenchmark((c.name + "/forward+backward").c_str(), pcv::forward_backward, std::cref(c))
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinTime(0.5);
+  }
+  benchmark::RegisterBenchmark("dispatch/direct C++ call", pcv::dispatch_direct);
+  benchmark::RegisterBenchmark("dispatch/Kernel::forward", pcv::dispatch_kernel_forward);
+  benchmark::RegisterBenchmark("dispatch/Kernel::forward_into", pcv::dispatch_kernel_forward_into);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,83 @@
+#include <pcv/classifier.hpp>
+#include <pcv/error.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace pcv {
+namespace {
+
+template <class T>
+Tensor softmax_rows(const Tensor& logits) {
+  const std::int64_t b = logits.shape()[0], k = logits.shape()[1];
+  Tensor out(kFloat64, {b, k});
+  const T* x = logits.data<T>();
+  double* p = out.data<double>();
+  for (std::int64_t i = 0; i < b; ++i) {
+    const T* row = x + i * k;
+    const double top = *std::max_element(row, row + k);
+    double sum = 0;
+    for (std::int64_t j = 0; j < k; ++j) sum += p[i * k + j] = std::exp(double(row[j]) - top);
+    for (std::int64_t j = 0; j < k; ++j) p[i * k + j] /= sum;
+  }
+  return out;
+}
+
+}  // namespace
+
+Classifier::Classifier(const Registry& registry, Model model, const std::string& where)
+    : model_(std::move(model)), where_(where) {
+  if (model_.graph.inputs.size() != 1)
+    throw Error(where + ": a classifier has one graph input; this graph has " +
+                std::to_string(model_.graph.inputs.size()));
+  if (model_.labels.empty()) throw Error(where + ": the model has no label names ('pcv.labels' metadata)");
+  preprocessing_ = Preprocessing::from_json(model_.preprocessing);
+  runtime_ = std::make_unique<GraphRuntime>(registry, model_.graph, TensorMap(model_.tensors.begin(), model_.tensors.end()), where);
+}
+
+Tensor Classifier::probabilities(const Tensor& batch, int threads) {
+  RunOptions options;
+  options.num_threads = threads;
+  const TensorMap out = runtime_->run({{model_.graph.inputs[0].name, batch}}, options);
+  const Tensor& logits = out.at(model_.graph.outputs[0]);
+  const auto k = static_cast<std::int64_t>(model_.labels.size());
+  if (logits.ndim() != 2 || logits.shape()[0] != batch.shape()[0] || logits.shape()[1] != k)
+    throw Error(where_ + ": output '" + model_.graph.outputs[0] + "' has shape " + shape_string(logits.shape()) +
+                ", expected [" + std::to_string(batch.shape()[0]) + ", " + std::to_string(k) + "] (batch, labels)");
+  return same_dtype(logits.dtype(), kFloat64) ? softmax_rows<double>(logits) : softmax_rows<float>(logits);
+}
+
+Evaluation evaluate(Classifier& classifier, const PointCloudDataset& data, std::int64_t batch_size, int threads,
+                    const std::function<void(std::size_t, std::size_t)>& progress) {
+  Evaluation result{ConfusionMatrix(classifier.labels().size()), {}};
+  // Dataset labels are mapped to the model's by name.
+  std::vector<std::int64_t> to_model;
+  for (const std::string& name : data.labels()) {
+    auto it = std::find(classifier.labels().begin(), classifier.labels().end(), name);
+    if (it == classifier.labels().end())
+      throw Error("class '" + name + "' of the data is not one of the model's labels");
+    to_model.push_back(it - classifier.labels().begin());
+  }
+  std::vector<std::size_t> all(data.size());
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  for (std::size_t begin = 0; begin < all.size(); begin += static_cast<std::size_t>(batch_size)) {
+    const std::size_t end = std::min(all.size(), begin + static_cast<std::size_t>(batch_size));
+    Batch batch = load_batch(data, std::span(all).subspan(begin, end - begin), classifier.preprocessing(), nullptr, 0,
+                             threads);
+    result.failures.insert(result.failures.end(), batch.failures.begin(), batch.failures.end());
+    if (batch.labels.numel() > 0) {
+      const Tensor p = classifier.probabilities(batch.clouds, threads);
+      const std::int64_t k = p.shape()[1];
+      for (std::int64_t i = 0; i < batch.labels.numel(); ++i) {
+        const double* row = p.data<double>() + i * k;
+        const std::int64_t predicted = std::max_element(row, row + k) - row;
+        result.confusion.add(to_model[static_cast<std::size_t>(batch.labels.data<std::int64_t>()[i])], predicted);
+      }
+    }
+    if (progress) progress(end, all.size());
+  }
+  return result;
+}
+
+}  // namespace pcv

@@ -1,0 +1,67 @@
+// Thin typed wrappers over OpenBLAS (row-major cblas_?gemm / cblas_?gemv) for float and double.
+#pragma once
+
+#include <cblas.h>
+#include <pcv/sdk.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstdint>
+
+namespace pcv::nn::blas {
+
+// OpenBLAS's thread count is process-wide; calling openblas_set_num_threads is only worth it
+// when the count changes.
+inline void use_threads(int threads) {
+  static std::atomic<int> current{0};
+  if (current.exchange(threads) != threads) openblas_set_num_threads(threads);
+}
+
+// BLAS takes 32-bit sizes; larger matrices are refused instead of silently truncated.
+inline blasint blas_int(std::int64_t v) {
+  if (v < 0 || v > INT_MAX)
+    sdk::fail(PCV_ERR_NOT_SUPPORTED, "matrix dimension ", v, " is too large for BLAS");
+  return static_cast<blasint>(v);
+}
+
+// C[m, n] = alpha · op(A) · op(B) + beta · C, row-major, op(X) = X or Xᵀ.
+template <class T>
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
+          std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {  // empty product: C = beta · C (BLAS rejects lda = 0 in some layouts)
+    for (std::int64_t i = 0; i < m; ++i)
+      for (std::int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+    return;
+  }
+  const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
+  const CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, ta, tb, blas_int(m), blas_int(n), blas_int(k), alpha, a, blas_int(lda), b,
+                blas_int(ldb), beta, c, blas_int(ldc));
+  else
+    cblas_dgemm(CblasRowMajor, ta, tb, blas_int(m), blas_int(n), blas_int(k), alpha, a, blas_int(lda), b,
+                blas_int(ldb), beta, c, blas_int(ldc));
+}
+
+// y[rows or cols] = alpha · op(A) · x + beta · y for a row-major A[rows, cols].
+template <class T>
+void gemv(bool trans_a, std::int64_t rows, std::int64_t cols, T alpha, const T* a, std::int64_t lda,
+          const T* x, T beta, T* y) {
+  const std::int64_t out = trans_a ? cols : rows;
+  if (out == 0) return;
+  if (rows == 0 || cols == 0) {
+    for (std::int64_t i = 0; i < out; ++i) y[i] = beta == T(0) ? T(0) : beta * y[i];
+    return;
+  }
+  // Some OpenBLAS versions scale y by beta even when it is 0, which keeps NaNs of uninitialised memory.
+  if (beta == T(0)) std::fill(y, y + out, T(0));
+  const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemv(CblasRowMajor, ta, blas_int(rows), blas_int(cols), alpha, a, blas_int(lda), x, 1, beta, y, 1);
+  else
+    cblas_dgemv(CblasRowMajor, ta, blas_int(rows), blas_int(cols), alpha, a, blas_int(lda), x, 1, beta, y, 1);
+}
+
+}  // namespace pcv::nn::blas

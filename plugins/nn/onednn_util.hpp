@@ -1,0 +1,125 @@
+// Shared oneDNN helpers: the CPU engine, a stream per thread, thread count, and moving tensors
+// between PyTorch's plain layouts and the (possibly blocked) layouts a primitive chooses.
+#pragma once
+
+#include <omp.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstddef>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <optional>
+#include <vector>
+
+namespace pcv::nn::onednn {
+
+inline const dnnl::engine& cpu_engine() {
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+// Streams are cheap but not meant to be shared between threads that execute concurrently.
+inline dnnl::stream& thread_stream() {
+  thread_local dnnl::stream stream(cpu_engine());
+  return stream;
+}
+
+// oneDNN's CPU runtime is OpenMP: it runs on the calling thread's OpenMP thread count.
+inline void use_threads(int threads) {
+  if (omp_get_max_threads() != threads) omp_set_num_threads(threads);
+}
+
+// True when a layout the primitive chose pads a dim (e.g. 1 input channel blocked by 16): the
+// padding is computed as if it were data, so a plain layout is usually faster then.
+inline bool pads_any_dim(const dnnl::memory::desc& md) {
+  for (int i = 0; i < md.data.ndims; ++i)
+    if (md.data.padded_dims[i] != md.data.dims[i]) return true;
+  return false;
+}
+
+// Per-thread buffers for reordered copies, kept between calls: freshly allocated buffers of
+// several MB would page-fault on every call, which costs as much as a small convolution. A call
+// uses numbered slots, one per tensor it reorders; calls on one thread never overlap.
+class ScratchArena {
+ public:
+  static ScratchArena& for_this_thread() {
+    thread_local ScratchArena arena;
+    return arena;
+  }
+  void* slot(std::size_t index, std::size_t bytes) {
+    if (index >= blocks_.size()) blocks_.resize(index + 1);
+    Block& b = blocks_[index];
+    if (b.bytes < bytes) {
+      const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+      b.data.reset(static_cast<std::byte*>(std::aligned_alloc(kAlignment, rounded)));
+      if (!b.data) throw std::bad_alloc();
+      b.bytes = rounded;
+    }
+    return b.data.get();
+  }
+
+ private:
+  static constexpr std::size_t kAlignment = 64;  // a cache line, what oneDNN's kernels expect
+  struct Free {
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+  struct Block {
+    std::unique_ptr<std::byte, Free> data;
+    std::size_t bytes = 0;
+  };
+  std::vector<Block> blocks_;
+};
+
+// A tensor at the boundary of a primitive: the user's plain layout and the layout the primitive
+// works in, with the reorder between them when they differ.
+class Bridge {
+ public:
+  Bridge() = default;
+  // For an input: reorders user → inner before the primitive runs. `slot` numbers the scratch
+  // buffer of the copy, distinct for the tensors of one primitive.
+  static Bridge input(const dnnl::memory::desc& user, const dnnl::memory::desc& inner, std::size_t slot) {
+    Bridge b(user, inner, slot);
+    if (user != inner)
+      b.reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), user, cpu_engine(), inner));
+    return b;
+  }
+  // For an output: reorders inner → user after the primitive ran.
+  static Bridge output(const dnnl::memory::desc& user, const dnnl::memory::desc& inner, std::size_t slot) {
+    Bridge b(user, inner, slot);
+    if (user != inner)
+      b.reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), inner, cpu_engine(), user));
+    return b;
+  }
+
+  // Memory in the inner layout holding the user's data: the user's buffer itself, or a copy.
+  dnnl::memory read(const void* data, dnnl::stream& stream) const {
+    dnnl::memory user(user_, cpu_engine(), const_cast<void*>(data));
+    if (!reorder_) return user;
+    dnnl::memory inner = scratch();
+    reorder_->execute(stream, user, inner);
+    return inner;
+  }
+  // Memory in the inner layout for the primitive to write: the user's buffer, or a temporary
+  // that finish_write() copies back.
+  dnnl::memory write_target(void* data) const {
+    return reorder_ ? scratch() : dnnl::memory(user_, cpu_engine(), data);
+  }
+  void finish_write(const dnnl::memory& target, void* data, dnnl::stream& stream) const {
+    if (!reorder_) return;
+    dnnl::memory inner = target, user(user_, cpu_engine(), data);
+    reorder_->execute(stream, inner, user);
+  }
+
+ private:
+  Bridge(const dnnl::memory::desc& user, const dnnl::memory::desc& inner, std::size_t slot)
+      : user_(user), inner_(inner), slot_(slot) {}
+  dnnl::memory scratch() const {
+    return dnnl::memory(inner_, cpu_engine(), ScratchArena::for_this_thread().slot(slot_, inner_.get_size()));
+  }
+  dnnl::memory::desc user_, inner_;
+  std::size_t slot_ = 0;
+  std::optional<dnnl::reorder> reorder_;
+};
+
+}  // namespace pcv::nn::onednn
