@@ -1,5 +1,6 @@
 #include <pcv/classifier.hpp>
 #include <pcv/error.hpp>
+#include <pcv/graph_passes.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -33,7 +34,10 @@ Classifier::Classifier(const Registry& registry, Model model, const std::string&
                 std::to_string(model_.graph.inputs.size()));
   if (model_.labels.empty()) throw Error(where + ": the model has no label names ('pcv.labels' metadata)");
   preprocessing_ = Preprocessing::from_json(model_.preprocessing);
-  runtime_ = std::make_unique<GraphRuntime>(registry, model_.graph, TensorMap(model_.tensors.begin(), model_.tensors.end()), where);
+  // Inference only: batch norms can be folded into the layers before them.
+  TensorMap stored(model_.tensors.begin(), model_.tensors.end());
+  Graph graph = fold_batch_norm(registry, model_.graph, stored).first;
+  runtime_ = std::make_unique<GraphRuntime>(registry, std::move(graph), std::move(stored), where);
 }
 
 Tensor Classifier::probabilities(const Tensor& batch, int threads) {

@@ -1,0 +1,75 @@
+// Folding eval-mode batch norm into the preceding conv/linear gives the same outputs with one
+// node less per fold.
+#include <pcv/graph_passes.hpp>
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "support/tensor_matchers.hpp"
+#include "support/test_plugins.hpp"
+
+namespace pcv {
+namespace {
+
+Tensor random_tensor(Shape shape, std::uint64_t seed, double offset = 0) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  Tensor t(kFloat64, std::move(shape));
+  for (std::int64_t i = 0; i < t.numel(); ++i) t.data<double>()[i] = offset + normal(rng);
+  return t;
+}
+
+Tensor positive(Shape shape, std::uint64_t seed) {
+  Tensor t = random_tensor(std::move(shape), seed);
+  for (std::int64_t i = 0; i < t.numel(); ++i) t.data<double>()[i] = 0.5 + std::abs(t.data<double>()[i]);
+  return t;
+}
+
+TEST(FoldBatchNorm, ConvAndLinearGiveTheSameOutputs) {
+  const Graph g = Graph::from_json(R"({
+    "inputs": [{"name": "x", "dtype": "float64"}],
+    "outputs": ["y"],
+    "nodes": [
+      {"name": "conv", "op": "nn.conv2d", "inputs": ["x", "conv.weight"], "outputs": ["c"], "attrs": {"padding": [1]}},
+      {"name": "bn1", "op": "nn.batch_norm", "inputs": ["c", "bn1.weight", "bn1.bias", "bn1.mean", "bn1.var"],
+       "outputs": ["c_bn"], "attrs": {"eps": 0.001}},
+      {"name": "pool", "op": "nn.global_avg_pool", "inputs": ["c_bn"], "outputs": ["f"]},
+      {"name": "fc", "op": "nn.linear", "inputs": ["f", "fc.weight", "fc.bias"], "outputs": ["l"]},
+      {"name": "bn2", "op": "nn.batch_norm", "inputs": ["l", "", "", "bn2.mean", "bn2.var"], "outputs": ["y"]}
+    ]})",
+                                   "fold test");
+  TensorMap stored{{"conv.weight", random_tensor({4, 3, 3, 3}, 1)}, {"bn1.weight", random_tensor({4}, 2)},
+                   {"bn1.bias", random_tensor({4}, 3)},          {"bn1.mean", random_tensor({4}, 4)},
+                   {"bn1.var", positive({4}, 5)},                {"fc.weight", random_tensor({5, 4}, 6)},
+                   {"fc.bias", random_tensor({5}, 7)},           {"bn2.mean", random_tensor({5}, 8)},
+                   {"bn2.var", positive({5}, 9)}};
+  const Tensor x = random_tensor({2, 3, 7, 6}, 10);
+  GraphRuntime plain(test::builtin_plugins(), g, stored);
+  const Tensor want = plain.run({{"x", x}}).at("y");
+
+  TensorMap folded_stored = stored;
+  const auto [folded, count] = fold_batch_norm(test::builtin_plugins(), g, folded_stored);
+  EXPECT_EQ(count, 2);
+  EXPECT_EQ(folded.nodes.size(), 3u);
+  GraphRuntime fast(test::builtin_plugins(), folded, folded_stored);
+  EXPECT_TRUE(test::tensors_near<double>(fast.run({{"x", x}}).at("y"), want, 1e-10, 1e-10));
+}
+
+TEST(FoldBatchNorm, LeavesALayerWhoseOutputIsReadElsewhere) {
+  const Graph g = Graph::from_json(R"({
+    "inputs": [{"name": "x", "dtype": "float64"}],
+    "outputs": ["y", "l"],
+    "nodes": [
+      {"name": "fc", "op": "nn.linear", "inputs": ["x", "fc.weight"], "outputs": ["l"]},
+      {"name": "bn", "op": "nn.batch_norm", "inputs": ["l", "", "", "m", "v"], "outputs": ["y"]}
+    ]})",
+                                   "fold test");
+  TensorMap stored{{"fc.weight", random_tensor({3, 2}, 1)}, {"m", random_tensor({3}, 2)}, {"v", positive({3}, 3)}};
+  const auto [folded, count] = fold_batch_norm(test::builtin_plugins(), g, stored);
+  EXPECT_EQ(count, 0);
+  EXPECT_EQ(folded.nodes.size(), 2u);
+}
+
+}  // namespace
+}  // namespace pcv
