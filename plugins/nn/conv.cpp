@@ -328,6 +328,10 @@ ConvGeometry Conv<D>::geometry(std::span<const std::int64_t> x, std::span<const 
   if (weight.size() != D + 2)
     sdk::fail(PCV_ERR_SHAPE, op, ": input 'weight' has ", weight.size(), " dims, expected ", D + 2,
               " ([C_out, C_in / groups, k…])");
+  for (std::size_t i = 1; i < x.size(); ++i)
+    if (x[i] < 1)
+      sdk::fail(PCV_ERR_SHAPE, op, ": input 'x' ", sdk::shape_string(x),
+                " has an empty channel or spatial dim (only the batch may be empty)");
   ConvGeometry g;
   g.rank = D;
   g.batch = x[0];

@@ -58,7 +58,7 @@ PoolWindow read_window(const sdk::Attributes& a, int rank, const std::string& op
   read_spatial_attr(a, "padding", rank, op, 0, false, w.padding);
   if (has_dilation) read_spatial_attr(a, "dilation", rank, op, 1, false, w.dilation);
   w.ceil_mode = a.get<bool>("ceil_mode");
-  // PyTorch's rule; it also keeps every window overlapping the input.
+  // PyTorch's rule (padding <= kernel_size / 2).
   for (std::size_t d = 0; d < 3; ++d)
     if (w.padding[d] > w.kernel[d] / 2)
       sdk::fail(PCV_ERR_INVALID_ARGUMENT, "nn.", op, ": padding ", dims_string(w.padding, rank),
@@ -67,13 +67,15 @@ PoolWindow read_window(const sdk::Attributes& a, int rank, const std::string& op
   return w;
 }
 
-// Output size along one dim, PyTorch's formula: in ceil mode a last window that would start in
-// the right padding is dropped. 0 when not even one window fits.
+// Output size along one dim, PyTorch's formula: ceil mode may add a partial last window (even
+// when the kernel overhangs a short input), but drops one that would start in the right padding.
+// 0 or less when not even one window fits.
 std::int64_t pooled_size(std::int64_t in, const PoolWindow& w, std::size_t d) {
-  const std::int64_t span = in + 2 * w.padding[d] - w.dilation[d] * (w.kernel[d] - 1) - 1;
-  if (span < 0) return 0;
   const std::int64_t s = w.stride[d];
-  std::int64_t out = (w.ceil_mode ? (span + s - 1) / s : span / s) + 1;
+  const std::int64_t span =
+      in + 2 * w.padding[d] - w.dilation[d] * (w.kernel[d] - 1) - 1 + (w.ceil_mode ? s - 1 : 0);
+  if (span < 0) return 0;  // floor(span / s) + 1 <= 0
+  std::int64_t out = span / s + 1;
   if (w.ceil_mode && (out - 1) * s >= in + w.padding[d]) --out;
   return out;
 }
@@ -125,12 +127,45 @@ Taps window_taps(std::int64_t o, const PoolWindow& w, const PoolGeometry& g, std
   return {start, first, std::max(first, last)};
 }
 
+// The clipped extent [begin, end) of an average-pool window along one dim, and its length when
+// clipped to input plus padding only (PyTorch's divisor with count_include_pad).
+struct AvgExtent {
+  std::int64_t begin, end, padded_length;
+};
+
+AvgExtent avg_extent(std::int64_t o, const PoolWindow& w, const PoolGeometry& g, std::size_t d) {
+  const std::int64_t start = o * w.stride[d] - w.padding[d];
+  const std::int64_t padded_end = std::min(start + w.kernel[d], g.in[d] + w.padding[d]);
+  return {std::max<std::int64_t>(start, 0), std::min(padded_end, g.in[d]), padded_end - start};
+}
+
+// Per-dim tables of the windows of every output position (Taps or AvgExtent), computed once per
+// call and shared by all planes: the divisions stay out of the inner loops.
+template <class Extent>
+using ExtentTables = std::array<std::vector<Extent>, 3>;
+
+template <class Extent, class Make>
+ExtentTables<Extent> extent_tables(const PoolGeometry& g, Make&& make) {
+  ExtentTables<Extent> tables;
+  for (std::size_t d = 0; d < 3; ++d)
+    for (std::int64_t o = 0; o < g.out[d]; ++o) tables[d].push_back(make(o, d));
+  return tables;
+}
+
+ExtentTables<Taps> tap_tables(const PoolWindow& w, const PoolGeometry& g) {
+  return extent_tables<Taps>(g, [&](std::int64_t o, std::size_t d) { return window_taps(o, w, g, d); });
+}
+
+ExtentTables<AvgExtent> avg_tables(const PoolWindow& w, const PoolGeometry& g) {
+  return extent_tables<AvgExtent>(g, [&](std::int64_t o, std::size_t d) { return avg_extent(o, w, g, d); });
+}
+
 // Index in the plane of the first maximum of the window at output position o (NaN counts as the
 // maximum, as in PyTorch); -1 when the window holds no input element (possible with dilation).
 template <class T>
-std::int64_t window_argmax(const T* plane, const PoolWindow& w, const PoolGeometry& g, const Dims& o) {
-  const Taps td = window_taps(o[0], w, g, 0), th = window_taps(o[1], w, g, 1),
-             tw = window_taps(o[2], w, g, 2);
+std::int64_t window_argmax(const T* plane, const PoolWindow& w, const PoolGeometry& g,
+                           const ExtentTables<Taps>& taps, const Dims& o) {
+  const Taps &td = taps[0][o[0]], &th = taps[1][o[1]], &tw = taps[2][o[2]];
   std::int64_t best = -1;
   T best_value = -std::numeric_limits<T>::infinity();
   for (std::int64_t jd = td.first; jd < td.last; ++jd) {
@@ -150,16 +185,19 @@ std::int64_t window_argmax(const T* plane, const PoolWindow& w, const PoolGeomet
   return best;
 }
 
-// The clipped extent [begin, end) of an average-pool window along one dim, and its length when
-// clipped to input plus padding only (PyTorch's divisor with count_include_pad).
-struct AvgExtent {
-  std::int64_t begin, end, padded_length;
-};
-
-AvgExtent avg_extent(std::int64_t o, const PoolWindow& w, const PoolGeometry& g, std::size_t d) {
-  const std::int64_t start = o * w.stride[d] - w.padding[d];
-  const std::int64_t padded_end = std::min(start + w.kernel[d], g.in[d] + w.padding[d]);
-  return {std::max<std::int64_t>(start, 0), std::min(padded_end, g.in[d]), padded_end - start};
+// Calls f(input index in the plane) for every input element of the average window at o, and
+// returns the divisor of that window.
+template <class F>
+std::int64_t for_each_in_avg_window(const PoolGeometry& g, const ExtentTables<AvgExtent>& extents,
+                                    const Dims& o, bool count_include_pad, F&& f) {
+  const AvgExtent &ed = extents[0][o[0]], &eh = extents[1][o[1]], &ew = extents[2][o[2]];
+  for (std::int64_t id = ed.begin; id < ed.end; ++id)
+    for (std::int64_t ih = eh.begin; ih < eh.end; ++ih) {
+      const std::int64_t row = (id * g.in[1] + ih) * g.in[2];
+      for (std::int64_t iw = ew.begin; iw < ew.end; ++iw) f(row + iw);
+    }
+  if (count_include_pad) return ed.padded_length * eh.padded_length * ew.padded_length;
+  return (ed.end - ed.begin) * (eh.end - eh.begin) * (ew.end - ew.begin);
 }
 
 // Calls f(output index in the plane, output position) for every output position of a plane.
@@ -170,22 +208,6 @@ void for_each_output(const PoolGeometry& g, F&& f) {
   for (o[0] = 0; o[0] < g.out[0]; ++o[0])
     for (o[1] = 0; o[1] < g.out[1]; ++o[1])
       for (o[2] = 0; o[2] < g.out[2]; ++o[2]) f(index++, o);
-}
-
-// Calls f(input index in the plane) for every input element of the average window at o, and
-// returns the divisor of that window.
-template <class F>
-std::int64_t for_each_in_avg_window(const PoolWindow& w, const PoolGeometry& g, const Dims& o,
-                                    bool count_include_pad, F&& f) {
-  const AvgExtent ed = avg_extent(o[0], w, g, 0), eh = avg_extent(o[1], w, g, 1),
-                  ew = avg_extent(o[2], w, g, 2);
-  for (std::int64_t id = ed.begin; id < ed.end; ++id)
-    for (std::int64_t ih = eh.begin; ih < eh.end; ++ih) {
-      const std::int64_t row = (id * g.in[1] + ih) * g.in[2];
-      for (std::int64_t iw = ew.begin; iw < ew.end; ++iw) f(row + iw);
-    }
-  if (count_include_pad) return ed.padded_length * eh.padded_length * ew.padded_length;
-  return (ed.end - ed.begin) * (eh.end - eh.begin) * (ew.end - ew.begin);
 }
 
 // Runs body(plane) for every plane, in parallel when the work is worth it; each plane is
@@ -242,11 +264,12 @@ void MaxPool<R>::forward(sdk::ForwardContext& ctx) const {
     const T* px = x.data();
     T* py = y.data();
     const PoolWindow& w = window_;
+    const ExtentTables<Taps> taps = tap_tables(w, g);
     for_each_plane(g, g.out_plane() * window_volume(w), ctx.num_threads(), [&](std::int64_t p) {
       const T* plane = px + p * g.in_plane();
       T* out = py + p * g.out_plane();
       for_each_output(g, [&](std::int64_t i, const Dims& o) {
-        const std::int64_t best = window_argmax(plane, w, g, o);
+        const std::int64_t best = window_argmax(plane, w, g, taps, o);
         out[i] = best >= 0 ? plane[best] : -std::numeric_limits<T>::infinity();
       });
     });
@@ -266,13 +289,14 @@ void MaxPool<R>::backward(sdk::BackwardContext& ctx) const {
     const T *px = x.data(), *pdy = dy.data();
     T* pdx = dx.data();
     const PoolWindow& w = window_;
+    const ExtentTables<Taps> taps = tap_tables(w, g);
     for_each_plane(g, g.out_plane() * window_volume(w), ctx.num_threads(), [&](std::int64_t p) {
       const T* plane = px + p * g.in_plane();
       const T* grad = pdy + p * g.out_plane();
       T* out = pdx + p * g.in_plane();
       std::fill(out, out + g.in_plane(), T(0));
       for_each_output(g, [&](std::int64_t i, const Dims& o) {
-        const std::int64_t best = window_argmax(plane, w, g, o);
+        const std::int64_t best = window_argmax(plane, w, g, taps, o);
         if (best >= 0) out[best] += grad[i];
       });
     });
@@ -297,7 +321,8 @@ sdk::OpSpec AvgPool<R>::spec() {
             std::vector<std::int64_t>{0})
       .attr("ceil_mode", "round the output size up instead of down", false)
       .attr("count_include_pad",
-            "divide by the window size including padding (else by the input elements covered)", true)
+            "divide by the window size clipped to input plus padding (else by the input elements covered)",
+            true)
       .caps(PCV_CAP_CPU | PCV_CAP_THREADSAFE_COMPUTE);
 }
 
@@ -323,6 +348,7 @@ void AvgPool<R>::forward(sdk::ForwardContext& ctx) const {
     const T* px = x.data();
     T* py = y.data();
     const PoolWindow& w = window_;
+    const ExtentTables<AvgExtent> extents = avg_tables(w, g);
     const bool include_pad = count_include_pad_;
     for_each_plane(g, g.out_plane() * window_volume(w), ctx.num_threads(), [&](std::int64_t p) {
       const T* plane = px + p * g.in_plane();
@@ -330,7 +356,7 @@ void AvgPool<R>::forward(sdk::ForwardContext& ctx) const {
       for_each_output(g, [&](std::int64_t i, const Dims& o) {
         double sum = 0;
         const std::int64_t divisor =
-            for_each_in_avg_window(w, g, o, include_pad, [&](std::int64_t j) { sum += plane[j]; });
+            for_each_in_avg_window(g, extents, o, include_pad, [&](std::int64_t j) { sum += plane[j]; });
         out[i] = T(sum / static_cast<double>(divisor));
       });
     });
@@ -349,6 +375,7 @@ void AvgPool<R>::backward(sdk::BackwardContext& ctx) const {
     const T* pdy = dy.data();
     T* pdx = dx.data();
     const PoolWindow& w = window_;
+    const ExtentTables<AvgExtent> extents = avg_tables(w, g);
     const bool include_pad = count_include_pad_;
     for_each_plane(g, g.out_plane() * window_volume(w), ctx.num_threads(), [&](std::int64_t p) {
       const T* grad = pdy + p * g.out_plane();
@@ -356,9 +383,9 @@ void AvgPool<R>::backward(sdk::BackwardContext& ctx) const {
       std::fill(out, out + g.in_plane(), T(0));
       for_each_output(g, [&](std::int64_t i, const Dims& o) {
         // The divisor is known only after the walk; count first, then spread.
-        const std::int64_t divisor = for_each_in_avg_window(w, g, o, include_pad, [](std::int64_t) {});
+        const std::int64_t divisor = for_each_in_avg_window(g, extents, o, include_pad, [](std::int64_t) {});
         const T share = T(double(grad[i]) / static_cast<double>(divisor));
-        for_each_in_avg_window(w, g, o, include_pad, [&](std::int64_t j) { out[j] += share; });
+        for_each_in_avg_window(g, extents, o, include_pad, [&](std::int64_t j) { out[j] += share; });
       });
     });
   });
@@ -413,8 +440,6 @@ struct GlobalAvgKind {
 };
 
 namespace {
-
-using sdk::Shape;
 
 // x [N, C, *S] as N * C planes of S elements; y [N, C] or, with keepdim, [N, C, 1, ...].
 struct GlobalLayout {

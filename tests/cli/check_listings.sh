@@ -14,7 +14,7 @@ json_ok() { /usr/bin/python3 -c "import json,sys; d=json.load(open('$1')); $2" ;
 check "--version names the ABI" grep -qx "pcv [0-9.]* (plugin ABI 1.1)" "$tmp/version"
 
 "$pcv" plugins > "$tmp/plugins" 2> "$tmp/plugins.err"
-check "plugins lists nn" grep -q "^nn  *0.1.0  *1.1  *[0-9]* " "$tmp/plugins"
+check "plugins lists nn" grep -q "^nn  *[0-9.]*  *1.1  *[0-9]* " "$tmp/plugins"
 check "plugins lists example_c" grep -q "^example_c " "$tmp/plugins"
 check "plugins has a header" grep -q "^PLUGIN  *VERSION  *ABI  *OPS  *CAPS  *PATH" "$tmp/plugins"
 check "plugins warns about nothing" test ! -s "$tmp/plugins.err"
@@ -25,7 +25,7 @@ check "plugins --json" json_ok "$tmp/plugins.json" \
 
 "$pcv" ops nn > "$tmp/ops"
 check "ops nn shows relu and add" grep -q "^nn.add  v1  \[cpu, backward, thread-safe\]" "$tmp/ops"
-check "ops nn shows only nn" test "$(grep -c '^[a-z_]*\.[a-z_]*  v' "$tmp/ops")" -eq 2
+check "ops nn shows only nn" test "$(grep -c '^[a-z_]*\.[a-z_0-9]*  v' "$tmp/ops")" -eq "$(grep -c '^nn\.' "$tmp/ops")"
 
 "$pcv" ops --json > "$tmp/ops.json"
 check "ops --json has schemas and defaults" json_ok "$tmp/ops.json" \

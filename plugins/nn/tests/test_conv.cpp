@@ -9,6 +9,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "support/golden_cases.hpp"
 #include "support/gradcheck.hpp"
@@ -210,6 +211,26 @@ TEST(NnConv, EmptyBatchGivesEmptyOutputAndZeroWeightGradient) {
   }
 }
 
+TEST(NnConv, ConcurrentCallsOnOneKernelMatchSequentialOnes) {
+  std::mt19937 rng(7);
+  const Kernel conv = conv_kernel("nn.conv2d", {{"padding", std::vector<std::int64_t>{1}}});
+  // Two shapes, so the threads also race to create cached primitives.
+  const std::vector<std::vector<Tensor>> inputs{
+      {random_tensor(kFloat32, {2, 4, 9, 9}, rng), random_tensor(kFloat32, {8, 4, 3, 3}, rng),
+       random_tensor(kFloat32, {8}, rng)},
+      {random_tensor(kFloat32, {1, 4, 6, 11}, rng), random_tensor(kFloat32, {8, 4, 3, 3}, rng), Tensor()}};
+  std::vector<std::vector<Tensor>> concurrent(inputs.size());
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    threads.emplace_back([&, i] {
+      for (int call = 0; call < 5; ++call) concurrent[i] = conv.forward(inputs[i]);
+    });
+  for (auto& t : threads) t.join();
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    EXPECT_EQ(test::as_doubles(concurrent[i][0]), test::as_doubles(conv.forward(inputs[i])[0]))
+        << "shape " << i;
+}
+
 // ------------------------------------------------------------------ errors
 
 TEST(NnConv, RejectsInputOfWrongRank) {
@@ -218,6 +239,14 @@ TEST(NnConv, RejectsInputOfWrongRank) {
                 conv.forward({Tensor(kFloat32, {2, 3, 5}), Tensor(kFloat32, {4, 3, 3, 3})});
               }),
               ::testing::HasSubstr("input 'x' has 3 dims, expected 4 ([N, C, H, W])"));
+}
+
+TEST(NnConv, RejectsEmptySpatialDims) {
+  const Kernel conv = conv_kernel("nn.conv1d", {{"padding", std::vector<std::int64_t>{2}}});
+  EXPECT_THAT(error_of([&] {
+                conv.forward({Tensor(kFloat32, {1, 2, 0}), Tensor(kFloat32, {4, 2, 3})});
+              }),
+              ::testing::HasSubstr("has an empty channel or spatial dim"));
 }
 
 TEST(NnConv, RejectsChannelMismatch) {

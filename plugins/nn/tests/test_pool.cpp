@@ -116,6 +116,18 @@ TEST(NnPool, MaxPoolBackwardSendsTiesToTheFirstMaximum) {
   EXPECT_EQ(dx[0].to_vector<double>(), (std::vector<double>{0, 10, 100, 0, 0, 0}));
 }
 
+TEST(NnPool, CeilModeKeepsAWindowThatOverhangsAShortInput) {
+  const Tensor x = Tensor::from<double>({1, 1, 2}, {1, 2});
+  const AttrMap ceil = {{"kernel_size", Ints{3}}, {"stride", Ints{2}}, {"ceil_mode", true}};
+  EXPECT_EQ(kernel("nn.max_pool1d", ceil).forward({x})[0].to_vector<double>(), std::vector<double>{2});
+  // PyTorch's divisor: the window clipped to input plus padding, here 2.
+  EXPECT_EQ(kernel("nn.avg_pool1d", ceil).forward({x})[0].to_vector<double>(), std::vector<double>{1.5});
+  EXPECT_THAT(error_message([&] {
+                kernel("nn.avg_pool1d", {{"kernel_size", Ints{3}}}).forward({x});
+              }),
+              HasSubstr("no window fits in spatial dim 0"));
+}
+
 TEST(NnPool, GlobalMaxPoolSplitsTheGradientAmongTies) {
   const Kernel pool = kernel("nn.global_max_pool", {});
   const Tensor x = Tensor::from<double>({1, 1, 4}, {2, 1, 2, 0});
