@@ -20,7 +20,8 @@ nlohmann::json args_json(const std::vector<ArgInfo>& args) {
   nlohmann::json out = nlohmann::json::array();
   for (const ArgInfo& a : args)
     out.push_back({{"name", a.name}, {"doc", a.doc}, {"dtypes", a.dtypes}, {"optional", a.optional},
-                   {"state", a.state}, {"variadic", a.variadic}});
+                   {"state", a.state}, {"variadic", a.variadic},
+                   {"no_grad", a.no_grad}});
   return out;
 }
 

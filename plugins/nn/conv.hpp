@@ -33,7 +33,8 @@ class Conv {
   // The geometry of a call, or an error naming the input that does not fit.
   ConvGeometry geometry(std::span<const std::int64_t> x, std::span<const std::int64_t> weight,
                         const std::int64_t* bias_size) const;
-  bool use_onednn(bool is_float32) const { return is_float32 && !reference_only_; }
+  // float32 runs on oneDNN unless the kernel was created with PCV_NN_CONV_REFERENCE set.
+  bool use_onednn() const { return !reference_only_; }
 
   std::array<std::int64_t, D> stride_, padding_, dilation_;
   std::int64_t groups_;

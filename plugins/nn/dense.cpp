@@ -15,6 +15,12 @@ void require_same_dtype(const sdk::ShapeContext& ctx, std::size_t i, std::size_t
               ctx.names().input(i), " is ", dtype_name(ctx.input_dtype(i)));
 }
 
+void require_gradient_shape(std::span<const std::int64_t> dy, const sdk::Shape& y, std::string_view op) {
+  if (!std::equal(dy.begin(), dy.end(), y.begin(), y.end()))
+    sdk::fail(PCV_ERR_SHAPE, op, ": the gradient of output 'y' is ", sdk::shape_string(dy), ", expected ",
+              sdk::shape_string(y));
+}
+
 // ------------------------------------------------------------------ linear
 
 struct LinearSizes {
@@ -152,6 +158,7 @@ void Linear::backward(sdk::BackwardContext& ctx) const {
     auto w = ctx.input<T>(1);
     auto dy = ctx.grad_output<T>(0);
     const LinearSizes s = linear_sizes(x.shape(), w.shape(), nullptr);
+    require_gradient_shape(dy.shape(), s.y_shape, "nn.linear");
     blas::use_threads(ctx.num_threads());
     if (ctx.wants_grad(0))  // dx = dy · W
       blas::gemm<T>(false, false, s.rows, s.in, s.out, T(1), dy.data(), s.out, w.data(), s.in, T(0),
@@ -211,6 +218,7 @@ void Matmul::backward(sdk::BackwardContext& ctx) const {
     auto b = ctx.input<T>(1);
     auto dy = ctx.grad_output<T>(0);
     const MatmulPlan p = plan_matmul(a.shape(), b.shape());
+    require_gradient_shape(dy.shape(), p.y_shape, "nn.matmul");
     const T *pa = a.data(), *pb = b.data(), *g = dy.data();
     const std::int64_t a_size = p.m * p.k, b_size = p.k * p.n, y_size = p.m * p.n;
     blas::use_threads(ctx.num_threads());

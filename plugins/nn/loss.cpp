@@ -327,7 +327,9 @@ sdk::OpSpec CrossEntropy::spec() {
                      "negative log-likelihood of the target class, with optional label smoothing.")
       .input("logits", "[N, C] or [N, C, d...] (or unbatched [C])")
       .input("target", "[N] or [N, d...] class indices in [0, C), or ignore_index", "int64")
+      .no_grad()
       .optional_input("weight", "[C] class weights, not differentiated")
+      .no_grad()
       .output("loss", "[] for reduction 'mean' and 'sum', the shape of target for 'none'")
       .attr("reduction", "'mean' (sum over the summed target weights), 'sum' or 'none'", "mean")
       .attr("label_smoothing", "in [0, 1]: the target mixes 1 - eps of the class with eps spread uniformly",
@@ -359,7 +361,9 @@ sdk::OpSpec NllLoss::spec() {
              "F.nll_loss: minus the weighted log-probability of the target class, with class-index targets.")
       .input("log_probs", "[N, C] or [N, C, d...] (or unbatched [C]) log-probabilities")
       .input("target", "[N] or [N, d...] class indices in [0, C), or ignore_index", "int64")
+      .no_grad()
       .optional_input("weight", "[C] class weights, not differentiated")
+      .no_grad()
       .output("loss", "[] for reduction 'mean' and 'sum', the shape of target for 'none'")
       .attr("reduction", "'mean' (sum over the summed target weights), 'sum' or 'none'", "mean")
       .attr("ignore_index", "targets equal to this add nothing to the loss, the mean or the gradient",

@@ -435,7 +435,13 @@ sdk::OpSpec Permute::spec() {
       .caps(PCV_CAP_CPU | PCV_CAP_THREADSAFE_COMPUTE);
 }
 
-Permute::Permute(const sdk::Attributes& a) : dims_(a.get<std::vector<std::int64_t>>("dims")) {}
+Permute::Permute(const sdk::Attributes& a) : dims_(a.get<std::vector<std::int64_t>>("dims")) {
+  // The same entry twice is wrong for every rank; -1 and 2 naming one dim is caught with the shape.
+  for (std::size_t k = 0; k < dims_.size(); ++k)
+    if (std::find(dims_.begin() + k + 1, dims_.end(), dims_[k]) != dims_.end())
+      sdk::fail(PCV_ERR_INVALID_ARGUMENT, "nn.permute: dims ", shape_string(dims_), " names dim ", dims_[k],
+                " twice; it must be a permutation of 0..ndim-1");
+}
 
 void Permute::infer_shapes(sdk::ShapeContext& ctx) const {
   check_movable(ctx.input_dtype(0), ctx.names().input(0));

@@ -1,7 +1,8 @@
 #include "softmax.hpp"
 
+#include <limits>
 #include <string>
-#include <utility>
+#include <type_traits>
 
 namespace pcv::nn {
 namespace {
@@ -21,31 +22,51 @@ std::size_t softmax_axis(std::int64_t dim, std::size_t rank, const char* op) {
   return static_cast<std::size_t>(dim < 0 ? dim + range : dim);
 }
 
-template <class Body>
-void for_each_lane_block(const AxisLayout& layout, int threads, Body&& body) {
-  softmax_detail::for_each_lane_block(layout, threads, kParallelElements, std::forward<Body>(body));
+using One = std::integral_constant<std::int64_t, 1>;
+
+// Calls kernel(block, stride, width) for every lane block. For contiguous rows (inner == 1) the
+// stride and width are compile-time 1s, so the lane loops collapse into plain row loops.
+template <class Kernel>
+void run_lane_blocks(const AxisLayout& l, int threads, Kernel&& kernel) {
+  if (l.inner == 1)
+    softmax_detail::for_each_lane_block(l, threads, kParallelElements,
+                                        [&](const LaneBlock& b) { kernel(b, One{}, One{}); });
+  else
+    softmax_detail::for_each_lane_block(l, threads, kParallelElements,
+                                        [&](const LaneBlock& b) { kernel(b, l.inner, b.width); });
 }
 
+// y = exp(x - max) / sum or (x - max) - log(sum), with one exp per element.
 template <class T, bool is_log>
 void softmax_forward(const T* x, T* y, const AxisLayout& l, int threads) {
-  for_each_lane_block(l, threads, [&](const LaneBlock& b) {
+  run_lane_blocks(l, threads, [&](const LaneBlock& b, auto stride, auto width) {
     const std::int64_t offset = b.block * l.size * l.inner + b.first;
     const T* xb = x + offset;
     T* yb = y + offset;
     LaneStats<T> s;
-    softmax_detail::compute_lane_stats(xb, l.size, l.inner, b.width, s);
-    double log_sum[softmax_detail::kLanes];
-    for (std::int64_t j = 0; j < b.width; ++j) log_sum[j] = std::log(s.sum[j]);
-    for (std::int64_t k = 0; k < l.size; ++k) {
-      const T* xr = xb + k * l.inner;
-      T* yr = yb + k * l.inner;
-      for (std::int64_t j = 0; j < b.width; ++j) {
-        const T shifted = xr[j] - s.max[j];
-        if constexpr (is_log)
-          yr[j] = static_cast<T>(static_cast<double>(shifted) - log_sum[j]);
-        else
-          yr[j] = static_cast<T>(static_cast<double>(std::exp(shifted)) / s.sum[j]);
+    std::fill(s.max, s.max + width, -std::numeric_limits<T>::infinity());
+    std::fill(s.sum, s.sum + width, 0.0);
+    for (std::int64_t k = 0; k < l.size; ++k)
+      for (std::int64_t j = 0; j < width; ++j) s.max[j] = std::max(s.max[j], xb[k * stride + j]);
+    for (std::int64_t k = 0; k < l.size; ++k)
+      for (std::int64_t j = 0; j < width; ++j) {
+        const T e = std::exp(xb[k * stride + j] - s.max[j]);
+        s.sum[j] += e;
+        if constexpr (!is_log) yb[k * stride + j] = e;
       }
+    if constexpr (is_log) {
+      double log_sum[softmax_detail::kLanes];
+      for (std::int64_t j = 0; j < width; ++j) log_sum[j] = std::log(s.sum[j]);
+      for (std::int64_t k = 0; k < l.size; ++k)
+        for (std::int64_t j = 0; j < width; ++j) {
+          const T shifted = xb[k * stride + j] - s.max[j];
+          yb[k * stride + j] = static_cast<T>(static_cast<double>(shifted) - log_sum[j]);
+        }
+    } else {
+      T scale[softmax_detail::kLanes];
+      for (std::int64_t j = 0; j < width; ++j) scale[j] = static_cast<T>(1.0 / s.sum[j]);
+      for (std::int64_t k = 0; k < l.size; ++k)
+        for (std::int64_t j = 0; j < width; ++j) yb[k * stride + j] *= scale[j];
     }
   });
 }
@@ -54,18 +75,18 @@ void softmax_forward(const T* x, T* y, const AxisLayout& l, int threads) {
 // log_softmax: dx = dy - exp(y) * sum_k dy_k
 template <class T, bool is_log>
 void softmax_backward(const T* y, const T* dy, T* dx, const AxisLayout& l, int threads) {
-  for_each_lane_block(l, threads, [&](const LaneBlock& b) {
+  run_lane_blocks(l, threads, [&](const LaneBlock& b, auto stride, auto width) {
     const std::int64_t offset = b.block * l.size * l.inner + b.first;
     double total[softmax_detail::kLanes] = {};
     for (std::int64_t k = 0; k < l.size; ++k) {
-      const std::int64_t at = offset + k * l.inner;
-      for (std::int64_t j = 0; j < b.width; ++j)
+      const std::int64_t at = offset + k * stride;
+      for (std::int64_t j = 0; j < width; ++j)
         total[j] += is_log ? static_cast<double>(dy[at + j])
                            : static_cast<double>(dy[at + j]) * static_cast<double>(y[at + j]);
     }
     for (std::int64_t k = 0; k < l.size; ++k) {
-      const std::int64_t at = offset + k * l.inner;
-      for (std::int64_t j = 0; j < b.width; ++j) {
+      const std::int64_t at = offset + k * stride;
+      for (std::int64_t j = 0; j < width; ++j) {
         const double yv = y[at + j], g = dy[at + j];
         dx[at + j] = static_cast<T>(is_log ? g - std::exp(yv) * total[j] : yv * (g - total[j]));
       }

@@ -148,7 +148,10 @@ enum {
   PCV_ARG_STATE = 1u << 1,
   /* 1.1: on the last input only: it may be given one or more times (concatenation, say);
    * num_inputs then counts every copy. */
-  PCV_ARG_VARIADIC = 1u << 2
+  PCV_ARG_VARIADIC = 1u << 2,
+  /* 1.1: the op does not differentiate this input (class weights, say); the host never asks
+   * backward for its gradient. */
+  PCV_ARG_NO_GRAD = 1u << 3
 };
 
 /* One input or output of an op. */

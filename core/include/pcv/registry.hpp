@@ -23,6 +23,7 @@ struct ArgInfo {
   bool optional = false;
   bool state = false;     // updated in place by training-mode forward; never differentiated
   bool variadic = false;  // the last input only: given one or more times
+  bool no_grad = false;   // backward does not differentiate it
 };
 
 struct AttrInfo {

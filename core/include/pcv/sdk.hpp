@@ -184,6 +184,11 @@ class OpSpec {
     inputs_.push_back({std::move(name), std::move(doc), std::move(dtypes), PCV_ARG_VARIADIC});
     return *this;
   }
+  // Marks the input declared last as one backward does not differentiate (PCV_ARG_NO_GRAD).
+  OpSpec& no_grad() {
+    if (!inputs_.empty()) inputs_.back().flags |= PCV_ARG_NO_GRAD;
+    return *this;
+  }
   OpSpec& output(std::string name, std::string doc, std::string dtypes = "float32|float64") {
     outputs_.push_back({std::move(name), std::move(doc), std::move(dtypes), 0});
     return *this;
@@ -282,7 +287,7 @@ class Attributes {
   template <class T>
   static T checked_int(std::string_view name, std::int64_t v) {
     if (v < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
-        static_cast<std::uint64_t>(v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
+        (v > 0 && static_cast<std::uint64_t>(v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max())))
       fail(PCV_ERR_INVALID_ARGUMENT, "attribute '", name, "' = ", v, " does not fit the op's type");
     return static_cast<T>(v);
   }

@@ -84,7 +84,8 @@ std::vector<ArgInfo> read_args(const pcv_arg_spec* const* specs, std::uint32_t c
     if ((s.flags & PCV_ARG_VARIADIC) != 0 && (i + 1 != count || std::string(kind) != "input"))
       malformed(at, "only the last input may be variadic");
     args.push_back({s.name, text(s.doc), text(s.dtypes), (s.flags & PCV_ARG_OPTIONAL) != 0,
-                    (s.flags & PCV_ARG_STATE) != 0, (s.flags & PCV_ARG_VARIADIC) != 0});
+                    (s.flags & PCV_ARG_STATE) != 0, (s.flags & PCV_ARG_VARIADIC) != 0,
+                    (s.flags & PCV_ARG_NO_GRAD) != 0});
   }
   return args;
 }

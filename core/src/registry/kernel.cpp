@@ -206,7 +206,7 @@ std::vector<Tensor> Kernel::backward(const std::vector<Tensor>& inputs, const st
   std::vector<pcv_tensor*> grad_pointers(n, nullptr);
   for (std::size_t i = 0; i < std::min(n, inputs.size()); ++i) {
     if (!inputs[i].defined() || (!wanted.empty() && (i >= wanted.size() || !wanted[i]))) continue;
-    grad_inputs[i] = Tensor(inputs[i].dtype(), inputs[i].shape());
+    grad_inputs[i] = Tensor::empty(inputs[i].dtype(), inputs[i].shape());  // the op overwrites it
     grad_views[i] = grad_inputs[i].view();
     grad_pointers[i] = &grad_views[i];
   }

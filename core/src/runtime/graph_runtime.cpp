@@ -13,7 +13,7 @@ struct GraphRuntime::Node {
   const GraphNode* spec;
   const OpInfo* op;
   Kernel kernel;
-  std::vector<bool> state_input;  // per input slot
+  std::vector<bool> no_grad;      // per input slot: state, or not differentiated by the op
 };
 
 struct GraphRuntime::Plan {
@@ -60,7 +60,7 @@ std::string signature(const TensorMap& inputs) {
 
 GraphRuntime::GraphRuntime(const Registry& registry, Graph graph, TensorMap stored, std::string where)
     : graph_(std::move(graph)), where_(std::move(where)), stored_(std::move(stored)) {
-  std::set<std::string> state, read_plainly;
+  std::set<std::string> not_trained, trained;  // stored tensors by how nodes read them
   for (const GraphNode& n : graph_.nodes) {
     Node node = in_node(where_, n, [&] {
       const OpInfo* op = registry.find_op(n.op);
@@ -81,9 +81,9 @@ GraphRuntime::GraphRuntime(const Registry& registry, Graph graph, TensorMap stor
     });
     for (std::size_t i = 0; i < n.inputs.size(); ++i) {
       const ArgInfo& arg = node.op->inputs[std::min(i, node.op->inputs.size() - 1)];
-      node.state_input.push_back(arg.state);
+      node.no_grad.push_back(arg.state || arg.no_grad);
       if (n.inputs[i].empty()) continue;
-      (arg.state ? state : read_plainly).insert(n.inputs[i]);
+      (node.no_grad.back() ? not_trained : trained).insert(n.inputs[i]);
     }
     nodes_.push_back(std::move(node));
   }
@@ -92,7 +92,7 @@ GraphRuntime::GraphRuntime(const Registry& registry, Graph graph, TensorMap stor
     if (it == stored_.end())
       throw Error(where_ + ": tensor '" + name + "' is read by the graph but neither stored nor produced");
     const bool frozen = std::find(graph_.frozen.begin(), graph_.frozen.end(), name) != graph_.frozen.end();
-    if (!state.count(name) && !frozen && is_float(it->second.dtype())) parameters_.push_back(name);
+    if (trained.count(name) && !frozen && is_float(it->second.dtype())) parameters_.push_back(name);
   }
 }
 
@@ -209,7 +209,7 @@ TensorMap GraphRuntime::forward_for_training(const TensorMap& inputs, RunOptions
         in_node(where_, *node.spec, [&] { return node.kernel.forward(ins, node_options); });
     bool differentiable = false;
     for (std::size_t i = 0; i < ins.size(); ++i)
-      differentiable |= !node.state_input[i] && tape->needs_grad.count(node.spec->inputs[i]) > 0;
+      differentiable |= !node.no_grad[i] && tape->needs_grad.count(node.spec->inputs[i]) > 0;
     for (std::size_t i = 0; i < outs.size(); ++i) {
       if (differentiable && is_float(outs[i].dtype())) tape->needs_grad.insert(node.spec->outputs[i]);
       values[node.spec->outputs[i]] = outs[i];
@@ -243,7 +243,7 @@ void GraphRuntime::backward(const TensorMap& output_gradients) {
     std::vector<bool> wanted(spec.inputs.size(), false);
     bool any_wanted = false;
     for (std::size_t i = 0; i < spec.inputs.size(); ++i) {
-      wanted[i] = !spec.inputs[i].empty() && !node.state_input[i] && tape->needs_grad.count(spec.inputs[i]) > 0;
+      wanted[i] = !spec.inputs[i].empty() && !node.no_grad[i] && tape->needs_grad.count(spec.inputs[i]) > 0;
       any_wanted |= wanted[i];
     }
     const bool has_grad = std::any_of(spec.outputs.begin(), spec.outputs.end(),

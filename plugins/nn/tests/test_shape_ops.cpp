@@ -238,6 +238,10 @@ TEST(NnShape, PermuteRefusesWhatIsNotAPermutation) {
               }),
               HasSubstr("names dim 2 twice"));
   EXPECT_THAT(error_of([&] {
+                kernel("nn.permute", {{"dims", std::vector<std::int64_t>{1, 0, 1}}});
+              }),
+              HasSubstr("names dim 1 twice"));
+  EXPECT_THAT(error_of([&] {
                 kernel("nn.permute", {{"dims", std::vector<std::int64_t>{1, 0}}}).forward({x});
               }),
               HasSubstr("has 2 entries but x has 3 dims"));
