@@ -15,7 +15,8 @@ namespace pcv::test {
 
 // For L = sum_k w_k * y_k over all outputs y with fixed random weights w, compares the
 // gradient from Kernel::backward with central differences (L(x + eps) - L(x - eps)) / 2eps,
-// for every element of every float64 input. Inputs must stay away from kinks by more than eps.
+// for every element of every float64 input (absent and integer inputs are skipped). Inputs must
+// stay away from kinks by more than eps.
 inline void expect_backward_matches_differences(const Kernel& kernel, const std::vector<Tensor>& inputs,
                                                 double eps = 1e-6, double tol = 1e-7) {
   std::mt19937_64 rng(7);
@@ -35,10 +36,14 @@ inline void expect_backward_matches_differences(const Kernel& kernel, const std:
         sum += ys[k].data<double>()[i] * weights[k].data<double>()[i];
     return sum;
   };
-  const std::vector<Tensor> analytic = kernel.backward(inputs, outputs, weights);
+  // Absent optional inputs and integer inputs (indices, targets) have no gradient.
+  std::vector<bool> wanted;
+  for (const Tensor& t : inputs) wanted.push_back(t.defined() && same_dtype(t.dtype(), kFloat64));
+  const std::vector<Tensor> analytic = kernel.backward(inputs, outputs, weights, wanted);
   for (std::size_t n = 0; n < inputs.size(); ++n) {
+    if (!wanted[n]) continue;
     std::vector<Tensor> x;
-    for (const Tensor& t : inputs) x.push_back(t.clone());
+    for (const Tensor& t : inputs) x.push_back(t.defined() ? t.clone() : t);
     Tensor numeric(kFloat64, inputs[n].shape());
     double* v = x[n].data<double>();
     for (std::int64_t i = 0; i < x[n].numel(); ++i) {

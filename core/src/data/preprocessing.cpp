@@ -1,1 +1,228 @@
-// placeholder
+// Cloud -> network input: choose num_points points, centre and scale them, lay them out as [C, N] or [N, C].
+#include <pcv/dataset.hpp>
+#include <pcv/error.hpp>
+#include <pcv/geometry/farthest_point_sampling.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "train/json_fields.hpp"
+
+namespace pcv {
+
+// ---------------------------------------------------------------------------------------------------
+// Random numbers.
+
+namespace detail {
+
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+}  // namespace
+
+std::uint64_t mix_seed(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t state = a;
+  const std::uint64_t first = splitmix64(state);
+  state = first ^ b;
+  return splitmix64(state);
+}
+
+Rng::Rng(std::uint64_t seed) {
+  // SplitMix64 output is never all-zero for four consecutive draws, which xoshiro needs.
+  for (std::uint64_t& s : s_) s = splitmix64(seed);
+}
+
+std::uint64_t Rng::next() {
+  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const std::uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+
+double Rng::uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+
+std::uint64_t Rng::below(std::uint64_t n) {
+  // Rejects the top partial block of 2^64 so every residue is equally likely.
+  const std::uint64_t limit = -n % n;  // == 2^64 mod n
+  for (;;) {
+    const std::uint64_t x = next();
+    if (x >= limit) return x % n;
+  }
+}
+
+double Rng::normal() {
+  // Box-Muller with u1 in (0, 1] so the log is finite; one value per call keeps the stream simple.
+  const double u1 = 1.0 - uniform(), u2 = uniform();
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * 3.14159265358979323846 * u2);
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------------
+// Settings.
+
+namespace {
+
+constexpr const char* kSamplings[] = {"fps", "random", "first"};
+constexpr const char* kLayouts[] = {"channels_first", "channels_last"};
+
+template <std::size_t N>
+bool one_of(const std::string& value, const char* const (&options)[N]) {
+  return std::find(std::begin(options), std::end(options), value) != std::end(options);
+}
+
+[[noreturn]] void bad_preprocessing(const std::string& what) { throw Error("preprocessing: " + what); }
+
+// Stream ids, so that preprocessing and augmentation with the same seed draw unrelated numbers.
+constexpr std::uint64_t kSamplingStream = 0x5a3b1e;
+
+}  // namespace
+
+void Preprocessing::validate() const {
+  if (num_points < 1) bad_preprocessing("'num_points' must be at least 1 (got " + std::to_string(num_points) + ")");
+  if (!one_of(sampling, kSamplings))
+    bad_preprocessing("'sampling' must be \"fps\", \"random\" or \"first\" (got \"" + sampling + "\")");
+  if (!one_of(layout, kLayouts))
+    bad_preprocessing("'layout' must be \"channels_first\" or \"channels_last\" (got \"" + layout + "\")");
+}
+
+std::string Preprocessing::to_json() const {
+  const nlohmann::json j = {{"num_points", num_points}, {"sampling", sampling}, {"center", center},
+                            {"unit_sphere", unit_sphere}, {"normals", normals},  {"layout", layout}};
+  return j.dump();
+}
+
+Preprocessing Preprocessing::from_json(std::string_view json) {
+  detail::JsonFields fields(json, "preprocessing");
+  Preprocessing p;
+  fields.read("num_points", p.num_points);
+  fields.read("sampling", p.sampling);
+  fields.read("center", p.center);
+  fields.read("unit_sphere", p.unit_sphere);
+  fields.read("normals", p.normals);
+  fields.read("layout", p.layout);
+  fields.finish();
+  p.validate();
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sampling.
+
+namespace {
+
+// Indices of num_points points. With enough points they are distinct; with too few, every point comes
+// first in file order and the rest are drawn with replacement.
+std::vector<std::int64_t> choose_points(const PointCloud& cloud, const Preprocessing& pre, std::uint64_t seed) {
+  const std::int64_t n = cloud.size(), k = pre.num_points;
+  detail::Rng rng(detail::mix_seed(seed, kSamplingStream));
+  std::vector<std::int64_t> chosen;
+  if (n < k) {
+    chosen.resize(static_cast<std::size_t>(n));
+    std::iota(chosen.begin(), chosen.end(), std::int64_t{0});
+    while (static_cast<std::int64_t>(chosen.size()) < k)
+      chosen.push_back(static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(n))));
+    return chosen;
+  }
+  if (pre.sampling == "fps") return farthest_point_sampling(cloud.points.data(), n, k, 0);
+  if (pre.sampling == "first") {
+    chosen.resize(static_cast<std::size_t>(k));
+    std::iota(chosen.begin(), chosen.end(), std::int64_t{0});
+    return chosen;
+  }
+  // "random": the first k entries of a partial Fisher-Yates shuffle.
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), std::int64_t{0});
+  for (std::int64_t i = 0; i < k; ++i) {
+    const auto j = i + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(n - i)));
+    std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(j)]);
+  }
+  order.resize(static_cast<std::size_t>(k));
+  return order;
+}
+
+struct Normalisation {
+  double center[3] = {0, 0, 0};
+  double scale = 1;  // multiply by this
+};
+
+// Centre and scale from the distinct chosen points (the first min(n, k) indices).
+Normalisation normalisation(const PointCloud& cloud, std::span<const std::int64_t> distinct, const Preprocessing& pre) {
+  Normalisation norm;
+  if (pre.center) {
+    for (std::int64_t i : distinct)
+      for (int a = 0; a < 3; ++a) norm.center[a] += cloud.points[static_cast<std::size_t>(3 * i + a)];
+    for (double& c : norm.center) c /= static_cast<double>(distinct.size());
+  }
+  if (pre.unit_sphere) {
+    double largest = 0;
+    for (std::int64_t i : distinct) {
+      double r2 = 0;
+      for (int a = 0; a < 3; ++a) {
+        const double d = cloud.points[static_cast<std::size_t>(3 * i + a)] - norm.center[a];
+        r2 += d * d;
+      }
+      largest = std::max(largest, r2);
+    }
+    // A cloud of one repeated point has no extent to scale; leave it at the origin rather than NaN.
+    if (largest > 0) norm.scale = 1.0 / std::sqrt(largest);
+  }
+  return norm;
+}
+
+}  // namespace
+
+Tensor preprocess(const PointCloud& cloud, const Preprocessing& pre, std::uint64_t seed) {
+  pre.validate();
+  if (cloud.size() == 0) throw Error("cannot preprocess an empty cloud");
+  if (cloud.has_normals() && cloud.normals.size() != cloud.points.size())
+    throw Error("the cloud has " + std::to_string(cloud.normals.size() / 3) + " normals for " +
+                std::to_string(cloud.size()) + " points");
+  if (pre.normals && !cloud.has_normals())
+    throw Error("preprocessing asks for normals, but the cloud has none (a .txt with 6 numbers per line, or a "
+                ".pcd/.ply with normal_x/y/z fields, has them)");
+  const std::vector<std::int64_t> chosen = choose_points(cloud, pre, seed);
+  const std::size_t distinct = std::min<std::size_t>(chosen.size(), static_cast<std::size_t>(cloud.size()));
+  const Normalisation norm = normalisation(cloud, std::span(chosen).first(distinct), pre);
+
+  const std::int64_t n = pre.num_points, channels = pre.channels();
+  const bool channels_first = pre.layout == "channels_first";
+  Tensor out = Tensor::empty(kFloat32, channels_first ? Shape{channels, n} : Shape{n, channels});
+  float* dst = out.data<float>();
+  // Element (c, i) of the point-major or channel-major layout.
+  const auto at = [&](std::int64_t c, std::int64_t i) -> float& {
+    return channels_first ? dst[c * n + i] : dst[i * channels + c];
+  };
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto src = static_cast<std::size_t>(3 * chosen[static_cast<std::size_t>(i)]);
+    for (int a = 0; a < 3; ++a) at(a, i) = static_cast<float>((cloud.points[src + a] - norm.center[a]) * norm.scale);
+    if (!pre.normals) continue;
+    const double nx = cloud.normals[src], ny = cloud.normals[src + 1], nz = cloud.normals[src + 2];
+    const double length = std::sqrt(nx * nx + ny * ny + nz * nz);
+    const double inv = length > 0 ? 1.0 / length : 0.0;  // a zero normal stays zero
+    at(3, i) = static_cast<float>(nx * inv);
+    at(4, i) = static_cast<float>(ny * inv);
+    at(5, i) = static_cast<float>(nz * inv);
+  }
+  return out;
+}
+
+}  // namespace pcv
