@@ -1,4 +1,4 @@
-# make demo   set up, build, and show the plugins and ops pcv finds
+# make demo   set up, build, train a small classifier on bundled shapes, evaluate and classify
 # make test   set up, build, and run every test
 # make bench  set up, build, and time pcv against PyTorch CPU on the same shapes
 # make build  set up and build only;  make format  clang-format the sources
@@ -21,10 +21,16 @@ configure: $(BUILD)/build.ninja
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The main job on bundled data: train a small PointNet-style classifier on data/demo/shapes,
+# evaluate it, and classify a few clouds with the trained model file.
 demo: build
 	$(BUILD)/bin/pcv plugins
 	@echo
-	$(BUILD)/bin/pcv ops
+	$(BUILD)/bin/pcv train data/demo/train.json --output-dir $(BUILD)/demo
+	@echo
+	$(BUILD)/bin/pcv eval $(BUILD)/demo/model.safetensors data/demo/shapes
+	@echo
+	$(BUILD)/bin/pcv classify $(BUILD)/demo/model.safetensors data/demo/shapes/*/*_000.xyz
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)

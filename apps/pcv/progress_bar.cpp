@@ -7,7 +7,8 @@
 
 namespace pcv::cli {
 
-ProgressBar::ProgressBar(std::string label) : label_(std::move(label)), terminal_(isatty(STDERR_FILENO) != 0) {}
+ProgressBar::ProgressBar(std::string label)
+    : label_(std::move(label)), terminal_(isatty(STDERR_FILENO) != 0), last_draw_(std::chrono::steady_clock::now()) {}
 
 std::string format_duration(double s) {
   if (!(s >= 0) || !std::isfinite(s)) return "?";
@@ -37,9 +38,11 @@ void ProgressBar::update(double done, double total, const std::string& detail, d
     last_draw_ = now;
     return;
   }
+  // Logs: one line per 10% at most, and only for work long enough to need it (5 s apart).
   const int decile = static_cast<int>(share * 10);
-  if (decile == last_decile_) return;
+  if (decile == last_decile_ || now - last_draw_ < std::chrono::seconds(5)) return;
   last_decile_ = decile;
+  last_draw_ = now;
   std::fprintf(stderr, "%s %3.0f%%  %s%s\n", label_.c_str(), share * 100, detail.c_str(), eta.c_str());
 }
 

@@ -1,5 +1,5 @@
-// A one-line progress bar on stderr: redrawn in place on a terminal, a line per ~10% otherwise
-// (so logs of batch jobs stay readable).
+// A one-line progress bar on stderr: redrawn in place on a terminal; in logs, a line per 10%
+// at most 5 s apart (so logs of batch jobs stay readable).
 #pragma once
 
 #include <chrono>

@@ -22,14 +22,17 @@ void add_train_command(CLI::App& app, const PluginOptions& options) {
   auto config_path = std::make_shared<std::string>();
   auto resume = std::make_shared<bool>(false);
   auto epochs = std::make_shared<std::int64_t>(0);
+  auto output_dir = std::make_shared<std::string>();
   cmd->add_option("config", *config_path, "Training config file (JSON)")->required()->check(CLI::ExistingFile);
   cmd->add_flag("--resume", *resume, "Continue from output_dir/checkpoint.safetensors");
   cmd->add_option("--epochs", *epochs, "Override the config's number of epochs")->check(CLI::PositiveNumber);
-  cmd->callback([&options, config_path, resume, epochs] {
+  cmd->add_option("--output-dir", *output_dir, "Override the config's output_dir")->type_name("DIR");
+  cmd->callback([&options, config_path, resume, epochs, output_dir] {
     Registry registry;
     load_plugins(registry, options, /*quiet=*/false);
     TrainConfig config = TrainConfig::from_file(*config_path);
     if (*epochs > 0) config.epochs = *epochs;
+    if (!output_dir->empty()) config.output_dir = *output_dir;
     if (config.threads == 0) config.threads = num_threads();
     Trainer trainer(registry, config);
     std::unique_ptr<ProgressBar> bar;

@@ -2,6 +2,7 @@
 // generates reaches a stated accuracy in a bounded number of steps, and training is
 // deterministic for a fixed seed and thread count (also across a resume).
 #include <pcv/classifier.hpp>
+#include <pcv/error.hpp>
 #include <pcv/model.hpp>
 #include <pcv/point_cloud.hpp>
 #include <pcv/trainer.hpp>
@@ -11,6 +12,8 @@
 #include <cmath>
 #include <fstream>
 #include <random>
+
+#include <unistd.h>
 
 #include "support/test_plugins.hpp"
 
@@ -135,13 +138,18 @@ TEST_F(Training, ReachesAccuracyDeterministicallyAndResumes) {
     EXPECT_EQ(a.history()[e].val_accuracy, b.history()[e].val_accuracy) << "epoch " << e + 1;
   }
 
-  // Stopping after 4 epochs and resuming to 8 continues the same trajectory.
-  Trainer first(test::builtin_plugins(), config("run_c", 4));
-  first.run();
+  // A run interrupted after 4 epochs and resumed continues the same trajectory.
+  struct Interrupted {};
+  Trainer first(test::builtin_plugins(), config("run_c", 8));
+  first.on_epoch = [](const EpochStats& e) {
+    if (e.epoch == 4) throw Interrupted{};
+  };
+  EXPECT_THROW(first.run(), Interrupted);
   Trainer resumed(test::builtin_plugins(), config("run_c", 8));
   resumed.run(/*resume=*/true);
   ASSERT_EQ(resumed.history().size(), 8u);
-  EXPECT_NEAR(resumed.history().back().train_loss, a.history().back().train_loss, 1e-6);
+  EXPECT_EQ(resumed.history().back().train_loss, a.history().back().train_loss);
+  EXPECT_EQ(resumed.history().back().val_accuracy, a.history().back().val_accuracy);
 
   // The trained model file classifies with the preprocessing it recorded.
   Classifier classifier(test::builtin_plugins(), Model::load(dir_ / "run_a" / "model.safetensors"), "trained");

@@ -103,7 +103,8 @@ class PointCloudDataset {
   // file's folder. Blank lines and '#' comment lines are skipped. Without `labels` the classes are the
   // distinct label names, sorted. Errors (missing file, unsupported extension, unknown label, a line
   // without a label) name the list file and line.
-  static PointCloudDataset from_file_list(const std::filesystem::path& list, std::vector<std::string> labels = {});
+  static PointCloudDataset from_file_list(const std::filesystem::path& list,
+                                          std::vector<std::string> labels = {});
 
   const std::vector<std::string>& labels() const { return labels_; }
   const std::vector<Sample>& samples() const { return samples_; }
@@ -135,8 +136,8 @@ struct Batch {
 // Reads, preprocesses and (if `aug` is given) augments dataset items `indices` with num_threads
 // threads (<= 0: pcv::num_threads()). Item j is seeded from (seed, indices[j], j), so the batch does
 // not depend on the thread count. Indices out of range throw pcv::Error (a bug, not a bad file).
-Batch load_batch(const PointCloudDataset& data, std::span<const std::size_t> indices, const Preprocessing& pre,
-                 const Augmentation* aug, std::uint64_t seed, int num_threads);
+Batch load_batch(const PointCloudDataset& data, std::span<const std::size_t> indices,
+                 const Preprocessing& pre, const Augmentation* aug, std::uint64_t seed, int num_threads);
 
 namespace detail {
 

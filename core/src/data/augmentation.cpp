@@ -23,7 +23,9 @@ class CloudView {
  public:
   CloudView(float* data, std::int64_t channels, std::int64_t points, bool channels_first)
       : data_(data), c_(channels), n_(points), channels_first_(channels_first) {}
-  float& at(std::int64_t c, std::int64_t i) const { return channels_first_ ? data_[c * n_ + i] : data_[i * c_ + c]; }
+  float& at(std::int64_t c, std::int64_t i) const {
+    return channels_first_ ? data_[c * n_ + i] : data_[i * c_ + c];
+  }
   std::int64_t channels() const { return c_; }
   std::int64_t points() const { return n_; }
 
@@ -75,27 +77,35 @@ void jitter(const CloudView& cloud, double sigma, double clip, detail::Rng& rng)
 }  // namespace
 
 void Augmentation::validate() const {
-  if (up_axis < 0 || up_axis > 2) bad_augmentation("'up_axis' must be 0 (x), 1 (y) or 2 (z), got " + std::to_string(up_axis));
+  if (up_axis < 0 || up_axis > 2)
+    bad_augmentation("'up_axis' must be 0 (x), 1 (y) or 2 (z), got " + std::to_string(up_axis));
   if (!(scale_min > 0) || !(scale_max >= scale_min) || !std::isfinite(scale_max))
-    bad_augmentation("need 0 < 'scale_min' <= 'scale_max' (got " + number(scale_min) + ", " + number(scale_max) + ")");
+    bad_augmentation("need 0 < 'scale_min' <= 'scale_max' (got " + number(scale_min) + ", " +
+                     number(scale_max) + ")");
   if (!(jitter_sigma >= 0) || !std::isfinite(jitter_sigma))
     bad_augmentation("'jitter_sigma' must be >= 0 (got " + number(jitter_sigma) + ")");
   if (!(jitter_clip >= 0) || !std::isfinite(jitter_clip))
     bad_augmentation("'jitter_clip' must be >= 0 (got " + number(jitter_clip) + ")");
-  if (!(shift >= 0) || !std::isfinite(shift)) bad_augmentation("'shift' must be >= 0 (got " + number(shift) + ")");
+  if (!(shift >= 0) || !std::isfinite(shift))
+    bad_augmentation("'shift' must be >= 0 (got " + number(shift) + ")");
   if (!(point_dropout >= 0 && point_dropout < 1))
     bad_augmentation("'point_dropout' must be in [0, 1) (got " + number(point_dropout) + ")");
 }
 
 bool Augmentation::any() const {
-  return rotate_up || scale_min != 1.0 || scale_max != 1.0 || (jitter_sigma > 0 && jitter_clip > 0) || shift > 0 ||
-         point_dropout > 0;
+  return rotate_up || scale_min != 1.0 || scale_max != 1.0 || (jitter_sigma > 0 && jitter_clip > 0) ||
+         shift > 0 || point_dropout > 0;
 }
 
 std::string Augmentation::to_json() const {
-  const nlohmann::json j = {{"rotate_up", rotate_up},       {"up_axis", up_axis},     {"scale_min", scale_min},
-                            {"scale_max", scale_max},       {"jitter_sigma", jitter_sigma},
-                            {"jitter_clip", jitter_clip},   {"shift", shift},         {"point_dropout", point_dropout}};
+  const nlohmann::json j = {{"rotate_up", rotate_up},
+                            {"up_axis", up_axis},
+                            {"scale_min", scale_min},
+                            {"scale_max", scale_max},
+                            {"jitter_sigma", jitter_sigma},
+                            {"jitter_clip", jitter_clip},
+                            {"shift", shift},
+                            {"point_dropout", point_dropout}};
   return j.dump();
 }
 
@@ -120,9 +130,11 @@ void augment(Tensor& cloud, const Preprocessing& pre, const Augmentation& aug, s
   aug.validate();
   const bool channels_first = pre.layout == "channels_first";
   const std::int64_t channels = pre.channels();
-  if (!same_dtype(cloud.dtype(), kFloat32) || cloud.ndim() != 2 || cloud.shape()[channels_first ? 0 : 1] != channels)
+  if (!same_dtype(cloud.dtype(), kFloat32) || cloud.ndim() != 2 ||
+      cloud.shape()[channels_first ? 0 : 1] != channels)
     throw Error("augment: expected a float32 cloud of shape " +
-                std::string(channels_first ? "[" + std::to_string(channels) + ", N]" : "[N, " + std::to_string(channels) + "]") +
+                std::string(channels_first ? "[" + std::to_string(channels) + ", N]"
+                                           : "[N, " + std::to_string(channels) + "]") +
                 ", got " + dtype_name(cloud.dtype()) + " " + shape_string(cloud.shape()));
   const CloudView view(cloud.data<float>(), channels, cloud.shape()[channels_first ? 1 : 0], channels_first);
   if (view.points() == 0) return;
@@ -131,7 +143,8 @@ void augment(Tensor& cloud, const Preprocessing& pre, const Augmentation& aug, s
   detail::Rng rng(detail::mix_seed(seed, kAugmentationStream));
   if (aug.point_dropout > 0) drop_points(view, aug.point_dropout, rng);
   if (aug.rotate_up) rotate(view, aug.up_axis, rng.uniform(0.0, 2.0 * 3.14159265358979323846));
-  const double scale = aug.scale_min == aug.scale_max ? aug.scale_min : rng.uniform(aug.scale_min, aug.scale_max);
+  const double scale =
+      aug.scale_min == aug.scale_max ? aug.scale_min : rng.uniform(aug.scale_min, aug.scale_max);
   double shift[3] = {0, 0, 0};
   if (aug.shift > 0)
     for (double& s : shift) s = rng.uniform(-aug.shift, aug.shift);

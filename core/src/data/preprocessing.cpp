@@ -97,7 +97,8 @@ constexpr std::uint64_t kSamplingStream = 0x5a3b1e;
 }  // namespace
 
 void Preprocessing::validate() const {
-  if (num_points < 1) bad_preprocessing("'num_points' must be at least 1 (got " + std::to_string(num_points) + ")");
+  if (num_points < 1)
+    bad_preprocessing("'num_points' must be at least 1 (got " + std::to_string(num_points) + ")");
   if (!one_of(sampling, kSamplings))
     bad_preprocessing("'sampling' must be \"fps\", \"random\" or \"first\" (got \"" + sampling + "\")");
   if (!one_of(layout, kLayouts))
@@ -105,8 +106,8 @@ void Preprocessing::validate() const {
 }
 
 std::string Preprocessing::to_json() const {
-  const nlohmann::json j = {{"num_points", num_points}, {"sampling", sampling}, {"center", center},
-                            {"unit_sphere", unit_sphere}, {"normals", normals},  {"layout", layout}};
+  const nlohmann::json j = {{"num_points", num_points},   {"sampling", sampling}, {"center", center},
+                            {"unit_sphere", unit_sphere}, {"normals", normals},   {"layout", layout}};
   return j.dump();
 }
 
@@ -131,7 +132,8 @@ namespace {
 
 // Indices of num_points points. With enough points they are distinct; with too few, every point comes
 // first in file order and the rest are drawn with replacement.
-std::vector<std::int64_t> choose_points(const PointCloud& cloud, const Preprocessing& pre, std::uint64_t seed) {
+std::vector<std::int64_t> choose_points(const PointCloud& cloud, const Preprocessing& pre,
+                                        std::uint64_t seed) {
   const std::int64_t n = cloud.size(), k = pre.num_points;
   detail::Rng rng(detail::mix_seed(seed, kSamplingStream));
   std::vector<std::int64_t> chosen;
@@ -165,7 +167,8 @@ struct Normalisation {
 };
 
 // Centre and scale from the distinct chosen points (the first min(n, k) indices).
-Normalisation normalisation(const PointCloud& cloud, std::span<const std::int64_t> distinct, const Preprocessing& pre) {
+Normalisation normalisation(const PointCloud& cloud, std::span<const std::int64_t> distinct,
+                            const Preprocessing& pre) {
   Normalisation norm;
   if (pre.center) {
     for (std::int64_t i : distinct)
@@ -197,8 +200,9 @@ Tensor preprocess(const PointCloud& cloud, const Preprocessing& pre, std::uint64
     throw Error("the cloud has " + std::to_string(cloud.normals.size() / 3) + " normals for " +
                 std::to_string(cloud.size()) + " points");
   if (pre.normals && !cloud.has_normals())
-    throw Error("preprocessing asks for normals, but the cloud has none (a .txt with 6 numbers per line, or a "
-                ".pcd/.ply with normal_x/y/z fields, has them)");
+    throw Error(
+        "preprocessing asks for normals, but the cloud has none (a .txt with 6 numbers per line, or a "
+        ".pcd/.ply with normal_x/y/z fields, has them)");
   const std::vector<std::int64_t> chosen = choose_points(cloud, pre, seed);
   const std::size_t distinct = std::min<std::size_t>(chosen.size(), static_cast<std::size_t>(cloud.size()));
   const Normalisation norm = normalisation(cloud, std::span(chosen).first(distinct), pre);
@@ -213,7 +217,8 @@ Tensor preprocess(const PointCloud& cloud, const Preprocessing& pre, std::uint64
   };
   for (std::int64_t i = 0; i < n; ++i) {
     const auto src = static_cast<std::size_t>(3 * chosen[static_cast<std::size_t>(i)]);
-    for (int a = 0; a < 3; ++a) at(a, i) = static_cast<float>((cloud.points[src + a] - norm.center[a]) * norm.scale);
+    for (int a = 0; a < 3; ++a)
+      at(a, i) = static_cast<float>((cloud.points[src + a] - norm.center[a]) * norm.scale);
     if (!pre.normals) continue;
     const double nx = cloud.normals[src], ny = cloud.normals[src + 1], nz = cloud.normals[src + 2];
     const double length = std::sqrt(nx * nx + ny * ny + nz * nz);

@@ -52,7 +52,9 @@ std::string lower_extension(const fs::path& path) {
   return ext;
 }
 
-[[noreturn]] void fail(const fs::path& path, const std::string& what) { throw Error(path.string() + ": " + what); }
+[[noreturn]] void fail(const fs::path& path, const std::string& what) {
+  throw Error(path.string() + ": " + what);
+}
 
 // PCL reports failures on stderr; pcv reports them in the exception instead, so PCL is silenced once for
 // the process (the setting is global in PCL).
@@ -121,7 +123,8 @@ void keep_finite(PointCloud& cloud, const fs::path& path, ReadReport* report) {
 // ---------------------------------------------------------------------------------------------------
 // PCD and PLY through PCL.
 
-const pcl::PCLPointField* find_field(const pcl::PCLPointCloud2& blob, std::initializer_list<const char*> names) {
+const pcl::PCLPointField* find_field(const pcl::PCLPointCloud2& blob,
+                                     std::initializer_list<const char*> names) {
   for (const char* name : names)
     for (const pcl::PCLPointField& f : blob.fields)
       if (f.name == name) return &f;
@@ -185,11 +188,12 @@ float field_value(const std::uint8_t* p, std::uint8_t type) {
 
 // The three fields of a vector (x/y/z or a normal), checked to lie inside each point's record.
 std::optional<std::array<const pcl::PCLPointField*, 3>> vector_fields(const pcl::PCLPointCloud2& blob,
-                                                                     const fs::path& path,
-                                                                     std::initializer_list<const char*> x,
-                                                                     std::initializer_list<const char*> y,
-                                                                     std::initializer_list<const char*> z) {
-  std::array<const pcl::PCLPointField*, 3> f = {find_field(blob, x), find_field(blob, y), find_field(blob, z)};
+                                                                      const fs::path& path,
+                                                                      std::initializer_list<const char*> x,
+                                                                      std::initializer_list<const char*> y,
+                                                                      std::initializer_list<const char*> z) {
+  std::array<const pcl::PCLPointField*, 3> f = {find_field(blob, x), find_field(blob, y),
+                                                find_field(blob, z)};
   if (!f[0] || !f[1] || !f[2]) return std::nullopt;
   for (const pcl::PCLPointField* field : f) {
     const std::size_t size = field_type_size(field->datatype);
@@ -213,7 +217,8 @@ PointCloud from_blob(const pcl::PCLPointCloud2& blob, const fs::path& path) {
   if (!xyz) fail(path, "no x/y/z fields (fields: " + field_names(blob) + ")");
   const auto normal = vector_fields(blob, path, {"normal_x", "nx"}, {"normal_y", "ny"}, {"normal_z", "nz"});
   const std::uint64_t row_step = blob.row_step != 0 ? blob.row_step : width * blob.point_step;
-  if (row_step < width * blob.point_step || (height - 1) * row_step + width * blob.point_step > blob.data.size())
+  if (row_step < width * blob.point_step ||
+      (height - 1) * row_step + width * blob.point_step > blob.data.size())
     fail(path, "the point data is shorter than the header says (" + std::to_string(blob.data.size()) +
                    " bytes for " + std::to_string(width * height) + " points)");
   PointCloud cloud;
@@ -222,7 +227,8 @@ PointCloud from_blob(const pcl::PCLPointCloud2& blob, const fs::path& path) {
   for (std::uint64_t r = 0; r < height; ++r) {
     for (std::uint64_t c = 0; c < width; ++c) {
       const std::uint8_t* record = blob.data.data() + r * row_step + c * blob.point_step;
-      for (const pcl::PCLPointField* f : *xyz) cloud.points.push_back(field_value(record + f->offset, f->datatype));
+      for (const pcl::PCLPointField* f : *xyz)
+        cloud.points.push_back(field_value(record + f->offset, f->datatype));
       if (normal)
         for (const pcl::PCLPointField* f : *normal)
           cloud.normals.push_back(field_value(record + f->offset, f->datatype));
@@ -270,7 +276,8 @@ std::string diagnose_pcd(const fs::path& path, int code) {
     } else if (key == "DATA") {
       data = values.empty() ? "?" : values[0];
     } else {
-      return "header line " + std::to_string(line_no) + " is not a PCD header entry: '" + line.substr(0, 60) + "'";
+      return "header line " + std::to_string(line_no) + " is not a PCD header entry: '" + line.substr(0, 60) +
+             "'";
     }
   }
   if (line_no == 0) return "the file is empty";
@@ -316,7 +323,8 @@ std::string diagnose_ply(const fs::path& path, int code) {
       break;
     }
   if (!end_header) return "the header has no 'end_header' line";
-  return "PCL's PLY reader failed (code " + std::to_string(code) + "; truncated data or an unsupported "
+  return "PCL's PLY reader failed (code " + std::to_string(code) +
+         "; truncated data or an unsupported "
          "property type?)";
 }
 
@@ -342,8 +350,8 @@ PointCloud read_with_pcl(const fs::path& path, const std::string& ext) {
     // An empty file is the most common bad download; say so rather than "code -1".
     std::error_code ec;
     if (fs::file_size(path, ec) == 0 && !ec) fail(path, "the file is empty");
-    fail(path, std::string("not a readable ") + format + " file: " +
-                   (ext == ".pcd" ? diagnose_pcd(path, code) : diagnose_ply(path, code)));
+    fail(path, std::string("not a readable ") + format +
+                   " file: " + (ext == ".pcd" ? diagnose_pcd(path, code) : diagnose_ply(path, code)));
   }
   return from_blob(blob, path);
 }
@@ -403,8 +411,9 @@ PointCloud read_text(const fs::path& path) {
       per_line = count;
       first_line = line_no;
     } else if (count != per_line) {
-      throw Error(line_prefix(path, line_no) + std::to_string(count) + " numbers, but the first point (line " +
-                  std::to_string(first_line) + ") has " + std::to_string(per_line));
+      throw Error(line_prefix(path, line_no) + std::to_string(count) +
+                  " numbers, but the first point (line " + std::to_string(first_line) + ") has " +
+                  std::to_string(per_line));
     }
     cloud.points.insert(cloud.points.end(), values, values + 3);
     if (count == 6) cloud.normals.insert(cloud.normals.end(), values + 3, values + 6);
@@ -434,7 +443,8 @@ PointCloud read_bin(const fs::path& path) {
   const std::size_t n = bytes.size() / kBinRecord;
   cloud.points.resize(3 * n);
   for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t k = 0; k < 3; ++k) cloud.points[3 * i + k] = little_endian_float(&bytes[i * kBinRecord + 4 * k]);
+    for (std::size_t k = 0; k < 3; ++k)
+      cloud.points[3 * i + k] = little_endian_float(&bytes[i * kBinRecord + 4 * k]);
   return cloud;
 }
 
@@ -443,7 +453,8 @@ PointCloud read_bin(const fs::path& path) {
 
 void check_writable_cloud(const fs::path& path, const PointCloud& cloud) {
   if (cloud.points.size() % 3 != 0)
-    fail(path, "cannot write: points has " + std::to_string(cloud.points.size()) + " floats, not a multiple of 3");
+    fail(path,
+         "cannot write: points has " + std::to_string(cloud.points.size()) + " floats, not a multiple of 3");
   if (cloud.has_normals() && cloud.normals.size() != cloud.points.size())
     fail(path, "cannot write: " + std::to_string(cloud.normals.size() / 3) + " normals for " +
                    std::to_string(cloud.size()) + " points");
@@ -468,7 +479,8 @@ pcl::PCLPointCloud2 to_blob(const PointCloud& cloud) {
   blob.point_step = static_cast<std::uint32_t>(4 * channels);
   blob.row_step = static_cast<std::uint32_t>(4 * channels * n);
   blob.is_bigendian = std::endian::native == std::endian::big;
-  blob.is_dense = std::all_of(cloud.points.begin(), cloud.points.end(), [](float v) { return std::isfinite(v); });
+  blob.is_dense =
+      std::all_of(cloud.points.begin(), cloud.points.end(), [](float v) { return std::isfinite(v); });
   blob.data.resize(4 * channels * n);
   for (std::size_t i = 0; i < n; ++i) {
     std::memcpy(&blob.data[4 * channels * i], &cloud.points[3 * i], 12);
@@ -483,8 +495,9 @@ class TempFile {
   explicit TempFile(const std::string& suffix) {
     std::string pattern = (fs::temp_directory_path() / ("pcv-cloud-XXXXXX" + suffix)).string();
     const int fd = mkstemps(pattern.data(), static_cast<int>(suffix.size()));
-    if (fd < 0) throw Error("cannot create a temporary file in " + fs::temp_directory_path().string() + ": " +
-                            std::strerror(errno));
+    if (fd < 0)
+      throw Error("cannot create a temporary file in " + fs::temp_directory_path().string() + ": " +
+                  std::strerror(errno));
     ::close(fd);
     path_ = pattern;
   }
@@ -516,7 +529,7 @@ void write_with_pcl(const fs::path& path, const PointCloud& cloud, const std::st
       code = writer.writeBinary(temp.path().string(), blob);
     }
   } catch (const pcl::PCLException& e) {
-    fail(path, "PCL could not write the cloud: " + e.detailedMessage());
+    fail(path, std::string("PCL could not write the cloud: ") + e.detailedMessage());
   }
   if (code < 0) fail(path, "PCL could not write the cloud (code " + std::to_string(code) + ")");
   write_file_atomically(path, read_bytes(temp.path()));
