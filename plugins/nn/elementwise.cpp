@@ -30,12 +30,16 @@ void Binary<Kind>::forward(sdk::ForwardContext& ctx) const {
     using T = decltype(zero);
     auto a = ctx.input<T>(0);
     auto b = ctx.input<T>(1);
-    auto y = ctx.output<T>(0, broadcast_shape(a.shape(), b.shape(), Kind::name));
+    auto y = ctx.output<T>(0);  // infer_shapes gave it the broadcast shape
     const T *pa = a.data(), *pb = b.data();
     T* py = y.data();
     const std::int64_t n = y.numel();
     if (a.numel() == n && b.numel() == n) {  // no broadcasting: the common case
-#pragma omp parallel for num_threads(ctx.num_threads()) if (n > 65536)
+      if (n < 65536) {  // not worth waking threads; and small ops are where dispatch cost shows
+        for (std::int64_t i = 0; i < n; ++i) py[i] = Kind::apply(pa[i], pb[i]);
+        return;
+      }
+#pragma omp parallel for num_threads(ctx.num_threads())
       for (std::int64_t i = 0; i < n; ++i) py[i] = Kind::apply(pa[i], pb[i]);
       return;
     }

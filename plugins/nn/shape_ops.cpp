@@ -19,8 +19,8 @@ constexpr const char* kMovableDtypes = "float32|float64|int64|int32|uint8";
 constexpr std::int64_t kParallelElements = std::int64_t{1} << 15;
 
 // Calls f(T{}) with the C++ type of every dtype the shape ops move.
-template <class F>
-void dispatch_movable(pcv_dtype dtype, std::string_view what, F&& f) {
+template <class What, class F>
+void dispatch_movable(pcv_dtype dtype, const What& what, F&& f) {
   if (same_dtype(dtype, kFloat32)) return f(float{});
   if (same_dtype(dtype, kFloat64)) return f(double{});
   if (same_dtype(dtype, kInt64)) return f(std::int64_t{});
@@ -30,7 +30,8 @@ void dispatch_movable(pcv_dtype dtype, std::string_view what, F&& f) {
             "; supported: float32, float64, int64, int32, uint8");
 }
 
-void check_movable(pcv_dtype dtype, std::string_view what) {
+template <class What>
+void check_movable(pcv_dtype dtype, const What& what) {
   dispatch_movable(dtype, what, [](auto) {});
 }
 

@@ -109,7 +109,8 @@ def time_pcv(binary, threads, reps):
         if b.get("aggregate_name") != "median":
             continue
         scale = {"ms": 1.0, "us": 1e-3, "ns": 1e-6}[b["time_unit"]]
-        results[b["run_name"]] = b["real_time"] * scale
+        name = b["run_name"].split("/min_time:")[0].removesuffix("/real_time")
+        results[name] = b["real_time"] * scale
     return results
 
 

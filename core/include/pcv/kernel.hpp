@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -56,7 +57,7 @@ class Kernel {
   Kernel(std::shared_ptr<const OpInfo> op, void* state);
   std::unique_lock<std::mutex> take_turn() const;
   std::vector<std::pair<pcv_dtype, Shape>> infer_shapes_locked(
-      const std::vector<const pcv_tensor*>& inputs) const;
+      std::span<const pcv_tensor* const> inputs) const;
 
   std::shared_ptr<const OpInfo> op_;
   void* state_;

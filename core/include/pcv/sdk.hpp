@@ -114,8 +114,10 @@ class TensorView {
  public:
   using Raw = std::conditional_t<std::is_const_v<T>, const pcv_tensor, pcv_tensor>;
 
-  // `what` names the tensor in error messages, e.g. "input 'x' of nn.relu".
-  TensorView(Raw& t, std::string_view what) : tensor_(&t) {
+  // `what` names the tensor in error messages, e.g. "input 'x' of nn.relu": a string, or an
+  // ArgName that is only spelled out when there is an error.
+  template <class What>
+  TensorView(Raw& t, const What& what) : tensor_(&t) {
     if (!same_dtype(t.dtype, dtype_of<T>()))
       fail(PCV_ERR_SHAPE, what, " has dtype ", dtype_name(t.dtype), ", expected ", dtype_name(dtype_of<T>()));
     if (t.device.device_type != PCV_DEVICE_CPU)
@@ -142,8 +144,8 @@ class TensorView {
 };
 
 // Calls f(T{}) with T = float or double according to dtype; other dtypes are refused.
-template <class F>
-decltype(auto) dispatch_float(pcv_dtype dtype, std::string_view what, F&& f) {
+template <class What, class F>
+decltype(auto) dispatch_float(pcv_dtype dtype, const What& what, F&& f) {
   if (same_dtype(dtype, kFloat32)) return f(float{});
   if (same_dtype(dtype, kFloat64)) return f(double{});
   fail(PCV_ERR_NOT_SUPPORTED, what, " has dtype ", dtype_name(dtype), "; supported: float32, float64");
@@ -298,23 +300,44 @@ class Attributes {
 
 // ------------------------------------------------------------------ call contexts
 
+class ArgNames;
+
+// The name of one input or output ("input 'x' of nn.relu"), spelled out only when printed, so
+// naming tensors costs nothing on the fast path.
+class ArgName {
+ public:
+  ArgName(const pcv_op_desc& desc, bool output, std::size_t index, bool gradient = false)
+      : desc_(&desc), output_(output), index_(index), gradient_(gradient) {}
+  ArgName gradient() const { return ArgName(*desc_, output_, index_, true); }
+  std::string str() const {
+    const pcv_arg_spec* const* specs = output_ ? desc_->outputs : desc_->inputs;
+    const std::size_t n = output_ ? desc_->num_outputs : desc_->num_inputs;
+    // Past the schema's end: copies of a variadic last input.
+    const std::string name = index_ < n ? std::string(specs[index_]->name)
+                             : n > 0    ? std::string(specs[n - 1]->name) + "[" + std::to_string(index_ - n + 1) + "]"
+                                        : "#" + std::to_string(index_);
+    return std::string(gradient_ ? "gradient of " : "") + (output_ ? "output '" : "input '") + name + "' of " +
+           desc_->name;
+  }
+  operator std::string() const { return str(); }
+  friend std::ostream& operator<<(std::ostream& out, const ArgName& n) { return out << n.str(); }
+
+ private:
+  const pcv_op_desc* desc_;
+  bool output_;
+  std::size_t index_;
+  bool gradient_;
+};
+
 // Names of an op's inputs and outputs, for error messages.
 class ArgNames {
  public:
   explicit ArgNames(const pcv_op_desc& desc) : desc_(desc) {}
-  std::string input(std::size_t i) const { return describe("input", desc_.inputs, desc_.num_inputs, i); }
-  std::string output(std::size_t i) const { return describe("output", desc_.outputs, desc_.num_outputs, i); }
+  ArgName input(std::size_t i) const { return ArgName(desc_, false, i); }
+  ArgName output(std::size_t i) const { return ArgName(desc_, true, i); }
   const pcv_op_desc& desc() const { return desc_; }
 
  private:
-  std::string describe(const char* kind, const pcv_arg_spec* const* specs, std::uint32_t n,
-                       std::size_t i) const {
-    // Past the schema's end: copies of a variadic last input.
-    std::string name = i < n    ? std::string(specs[i]->name)
-                       : n > 0 ? std::string(specs[n - 1]->name) + "[" + std::to_string(i - n + 1) + "]"
-                               : "#" + std::to_string(i);
-    return std::string(kind) + " '" + name + "' of " + desc_.name;
-  }
   const pcv_op_desc& desc_;
 };
 
@@ -338,7 +361,8 @@ RunFields run_fields(const Args& a) {
   }
   return r;
 }
-inline void set_shape(pcv_tensor& t, std::span<const std::int64_t> shape, const std::string& what) {
+template <class What>
+void set_shape(pcv_tensor& t, std::span<const std::int64_t> shape, const What& what) {
   if (shape.size() > PCV_MAX_NDIM) fail(PCV_ERR_SHAPE, what, " would have ", shape.size(), " dims");
   t.ndim = static_cast<std::int32_t>(shape.size());
   std::copy(shape.begin(), shape.end(), t.shape);
@@ -432,6 +456,15 @@ class ForwardContext {
     }
     return TensorView<T>(t, names_.output(i));
   }
+  // A preallocated output, whose shape the host set from infer_shapes.
+  template <class T>
+  TensorView<T> output(std::size_t i) const {
+    detail::check_index(i, args_.num_outputs, "output", names_.desc());
+    pcv_tensor& t = *args_.outputs[i];
+    if (t.data == nullptr && numel(shape_of(t)) > 0)
+      fail(PCV_ERR_INTERNAL, names_.output(i), " was not allocated by the host");
+    return TensorView<T>(t, names_.output(i));
+  }
   void* stream() const { return args_.stream; }
   const ArgNames& names() const { return names_; }
 
@@ -468,7 +501,7 @@ class BackwardContext {
   template <class T>
   TensorView<const T> grad_output(std::size_t i) const {
     detail::check_index(i, args_.num_outputs, "output", names_.desc());
-    return TensorView<const T>(*args_.grad_outputs[i], "gradient of " + names_.output(i));
+    return TensorView<const T>(*args_.grad_outputs[i], names_.output(i).gradient());
   }
   bool wants_grad(std::size_t input) const {
     return input < args_.num_inputs && args_.grad_inputs[input] != nullptr;
@@ -476,7 +509,7 @@ class BackwardContext {
   template <class T>
   TensorView<T> grad_input(std::size_t i) const {
     if (!wants_grad(i)) fail(PCV_ERR_INTERNAL, "gradient of ", names_.input(i), " was not requested");
-    return TensorView<T>(*args_.grad_inputs[i], "gradient of " + names_.input(i));
+    return TensorView<T>(*args_.grad_inputs[i], names_.input(i).gradient());
   }
   const pcv_tensor& raw_input(std::size_t i) const {
     detail::check_index(i, args_.num_inputs, "input", names_.desc());

@@ -237,102 +237,299 @@ PointCloud from_blob(const pcl::PCLPointCloud2& blob, const fs::path& path) {
   return cloud;
 }
 
-// PCL 1.13 only prints why it failed (and we silence that), so the message is pcv's own look at the
-// header: the common ways a PCD file goes bad, else PCL's return code.
-std::string diagnose_pcd(const fs::path& path, int code) {
-  std::ifstream in(path, std::ios::binary);
-  std::string line;
-  std::vector<std::string> fields;
-  std::vector<std::uint64_t> sizes, counts;
-  std::uint64_t width = 0, height = 1, points = 0;
-  bool has_points = false;
-  std::string data;
-  int line_no = 0;
-  while (data.empty() && line_no < 1000 && std::getline(in, line)) {
-    ++line_no;
-    std::istringstream words(line);
-    std::string key;
-    if (!(words >> key) || key[0] == '#') continue;
-    std::vector<std::string> values{std::istream_iterator<std::string>(words), {}};
-    const auto numbers = [&] {
-      std::vector<std::uint64_t> v;
-      for (const std::string& s : values) v.push_back(std::strtoull(s.c_str(), nullptr, 10));
-      return v;
-    };
-    if (key == "VERSION" || key == "VIEWPOINT" || key == "TYPE") continue;
-    if (key == "FIELDS" || key == "COLUMNS") {
-      fields = values;
-    } else if (key == "SIZE") {
-      sizes = numbers();
-    } else if (key == "COUNT") {
-      counts = numbers();
-    } else if (key == "WIDTH") {
-      width = values.empty() ? 0 : numbers()[0];
-    } else if (key == "HEIGHT") {
-      height = values.empty() ? 0 : numbers()[0];
-    } else if (key == "POINTS") {
-      points = values.empty() ? 0 : numbers()[0];
-      has_points = true;
-    } else if (key == "DATA") {
-      data = values.empty() ? "?" : values[0];
-    } else {
-      return "header line " + std::to_string(line_no) + " is not a PCD header entry: '" + line.substr(0, 60) +
-             "'";
-    }
-  }
-  if (line_no == 0) return "the file is empty";
-  if (data.empty()) return "the header has no DATA line";
-  if (data != "ascii" && data != "binary" && data != "binary_compressed")
-    return "unknown DATA encoding '" + data + "'";
-  if (fields.empty()) return "the header has no FIELDS line";
-  if (sizes.size() != fields.size()) return "SIZE and FIELDS have different lengths";
-  if (!counts.empty() && counts.size() != fields.size()) return "COUNT and FIELDS have different lengths";
-  if (has_points && width * height != points)
-    return "WIDTH x HEIGHT (" + std::to_string(width) + " x " + std::to_string(height) + ") is not POINTS (" +
-           std::to_string(points) + ")";
-  std::uint64_t record = 0;
-  for (std::size_t i = 0; i < sizes.size(); ++i) record += sizes[i] * (counts.empty() ? 1 : counts[i]);
-  const std::uint64_t body_start = in.tellg() < 0 ? 0 : static_cast<std::uint64_t>(in.tellg());
-  std::error_code ec;
-  const std::uint64_t file_size = fs::file_size(path, ec);
-  const std::uint64_t body = file_size > body_start ? file_size - body_start : 0;
-  if (data == "binary" && body < record * width * height)
-    return "truncated: the binary data has " + std::to_string(body) + " bytes, the header describes " +
-           std::to_string(record * width * height);
-  if (data == "binary_compressed" && body < 8) return "truncated: no compressed data after the header";
-  if (data == "ascii") {
-    std::uint64_t rows = 0;
-    while (std::getline(in, line))
-      if (line.find_first_not_of(" \t\r") != std::string::npos) ++rows;
-    if (rows < width * height)
-      return "the ascii data has " + std::to_string(rows) + " rows, the header says " +
-             std::to_string(width * height) + " points";
-  }
-  return "PCL's PCD reader failed (code " + std::to_string(code) + ")";
+// PCL 1.13's readers trust the header: a file without FIELDS makes PCDReader crash, and data shorter
+// than the header says is read past. So pcv checks a file's structure before PCL sees it: the header
+// must be consistent and the data long enough. This also gives messages that say what is wrong, which
+// PCL (silenced) would not.
+
+[[noreturn]] void malformed(const fs::path& path, const char* format, const std::string& what) {
+  fail(path, std::string("not a readable ") + format + " file: " + what);
 }
 
-std::string diagnose_ply(const fs::path& path, int code) {
-  std::ifstream in(path, std::ios::binary);
+std::vector<std::string> words_of(std::string_view line) {
+  std::vector<std::string> words;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+    const std::size_t start = i;
+    while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+    if (i > start) words.emplace_back(line.substr(start, i - start));
+  }
+  return words;
+}
+
+std::optional<std::uint64_t> parse_count(const std::string& s) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// a * b, or nullopt on overflow.
+std::optional<std::uint64_t> product(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) return std::nullopt;
+  return r;
+}
+
+std::uint64_t bytes_after(std::istream& in, const fs::path& path) {
+  std::error_code ec;
+  const std::uint64_t size = fs::file_size(path, ec);
+  const std::streamoff at = in.tellg();
+  return ec || at < 0 || size < static_cast<std::uint64_t>(at) ? 0 : size - static_cast<std::uint64_t>(at);
+}
+
+constexpr int kMaxHeaderLines = 1000;
+
+struct PcdHeader {
+  std::vector<std::string> fields, types;
+  std::vector<std::uint64_t> sizes, counts;
+  std::optional<std::uint64_t> width, height, points;
+  std::string data;
+  int lines = 0;  // header lines, DATA included
+};
+
+PcdHeader read_pcd_header(std::istream& in, const fs::path& path) {
+  const auto bad = [&](const std::string& what) { malformed(path, "PCD", what); };
+  PcdHeader h;
   std::string line;
-  if (!std::getline(in, line)) return "the file is empty";
-  if (line.rfind("ply", 0) != 0) return "it does not start with 'ply'";
+  for (int line_no = 1; h.data.empty(); ++line_no) {
+    if (line_no > kMaxHeaderLines || !std::getline(in, line)) bad("the header has no DATA line");
+    h.lines = line_no;
+    const std::vector<std::string> words = words_of(line);
+    if (words.empty() || words[0][0] == '#') continue;
+    const std::string& key = words[0];
+    const std::vector<std::string> values(words.begin() + 1, words.end());
+    const auto numbers = [&] {
+      std::vector<std::uint64_t> v;
+      for (const std::string& s : values) {
+        const auto n = parse_count(s);
+        if (!n) bad("header line " + std::to_string(line_no) + ": " + key + " has a bad value '" + s + "'");
+        v.push_back(*n);
+      }
+      return v;
+    };
+    const auto number = [&] {
+      if (values.size() != 1) bad("header line " + std::to_string(line_no) + ": " + key + " needs one value");
+      return numbers()[0];
+    };
+    if (key == "VERSION" || key == "VIEWPOINT") continue;
+    if (key == "FIELDS" || key == "COLUMNS")
+      h.fields = values;
+    else if (key == "SIZE")
+      h.sizes = numbers();
+    else if (key == "TYPE")
+      h.types = values;
+    else if (key == "COUNT")
+      h.counts = numbers();
+    else if (key == "WIDTH")
+      h.width = number();
+    else if (key == "HEIGHT")
+      h.height = number();
+    else if (key == "POINTS")
+      h.points = number();
+    else if (key == "DATA" && values.size() == 1)
+      h.data = values[0];
+    else
+      bad("header line " + std::to_string(line_no) + " is not a PCD header entry: '" + line.substr(0, 60) +
+          "'");
+  }
+  return h;
+}
+
+// Bytes per point, after checking that FIELDS, SIZE, TYPE and COUNT agree.
+std::uint64_t pcd_record_size(PcdHeader& h, const fs::path& path) {
+  const auto bad = [&](const std::string& what) { malformed(path, "PCD", what); };
+  const std::size_t n = h.fields.size();
+  if (n == 0) bad("the header has no FIELDS");
+  if (h.counts.empty()) h.counts.assign(n, 1);
+  if (h.sizes.size() != n || h.types.size() != n || h.counts.size() != n)
+    bad("FIELDS, SIZE, TYPE and COUNT have different lengths (" + std::to_string(n) + ", " +
+        std::to_string(h.sizes.size()) + ", " + std::to_string(h.types.size()) + ", " +
+        std::to_string(h.counts.size()) + ")");
+  std::uint64_t record = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t s = h.sizes[i];
+    const std::string& t = h.types[i];
+    const bool ok =
+        (t == "I" || t == "U") ? (s == 1 || s == 2 || s == 4 || s == 8) : t == "F" && (s == 4 || s == 8);
+    if (!ok)
+      bad("field '" + h.fields[i] + "' has an unsupported TYPE " + t + " of SIZE " + std::to_string(s));
+    if (h.counts[i] == 0 || h.counts[i] > 1000000) bad("field '" + h.fields[i] + "' has a bad COUNT");
+    record += s * h.counts[i];
+  }
+  return record;
+}
+
+void check_pcd_ascii_rows(std::istream& in, const fs::path& path, std::uint64_t points, std::uint64_t values,
+                          int header_lines) {
+  std::string line;
+  std::uint64_t rows = 0;
+  for (int line_no = header_lines + 1; rows < points && std::getline(in, line); ++line_no) {
+    const std::size_t n = words_of(line).size();
+    if (n == 0) continue;
+    if (n != values)
+      malformed(path, "PCD",
+                "line " + std::to_string(line_no) + " has " + std::to_string(n) +
+                    " values, the header's fields need " + std::to_string(values));
+    ++rows;
+  }
+  if (rows < points)
+    malformed(path, "PCD",
+              "truncated: the ascii data has " + std::to_string(rows) + " rows, the header says " +
+                  std::to_string(points) + " points");
+}
+
+void check_pcd(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, std::string("cannot open: ") + std::strerror(errno));
+  const auto bad = [&](const std::string& what) { malformed(path, "PCD", what); };
+  PcdHeader h = read_pcd_header(in, path);
+  const std::uint64_t record = pcd_record_size(h, path);
+  if (!h.width) {
+    if (!h.points) bad("the header has neither WIDTH nor POINTS");
+    h.width = h.points;
+  }
+  const auto n = product(*h.width, h.height.value_or(1));
+  if (!n) bad("WIDTH x HEIGHT overflows");
+  if (h.points && *h.points != *n)
+    bad("WIDTH x HEIGHT (" + std::to_string(*h.width) + " x " + std::to_string(h.height.value_or(1)) +
+        ") is not POINTS (" + std::to_string(*h.points) + ")");
+  if (*n == 0) fail(path, "no points");
+  const auto data_bytes = product(*n, record);
+  if (!data_bytes) bad("the data size overflows");
+  const std::uint64_t body = bytes_after(in, path);
+  if (h.data == "binary") {
+    if (body < *data_bytes)
+      bad("truncated: the binary data has " + std::to_string(body) + " bytes, the header describes " +
+          std::to_string(*data_bytes));
+  } else if (h.data == "binary_compressed") {
+    std::uint32_t sizes[2] = {0, 0};  // compressed, uncompressed
+    if (body < 8 || !in.read(reinterpret_cast<char*>(sizes), 8))
+      bad("truncated: no compressed data after the header");
+    if (std::endian::native == std::endian::big)
+      for (std::uint32_t& s : sizes) s = __builtin_bswap32(s);
+    if (sizes[0] > body - 8)
+      bad("truncated: " + std::to_string(body - 8) + " bytes of compressed data, the file says " +
+          std::to_string(sizes[0]));
+    if (sizes[1] != *data_bytes)
+      bad("the uncompressed size " + std::to_string(sizes[1]) + " does not match the header's " +
+          std::to_string(*data_bytes) + " bytes");
+  } else if (h.data == "ascii") {
+    std::uint64_t values = 0;
+    for (std::uint64_t c : h.counts) values += c;
+    check_pcd_ascii_rows(in, path, *n, values, h.lines);
+  } else {
+    bad("unknown DATA encoding '" + h.data + "' (ascii, binary or binary_compressed)");
+  }
+}
+
+// PLY: the header's elements and properties; the data must be long enough for the elements up to and
+// including "vertex".
+struct PlyElement {
+  std::string name;
+  std::uint64_t count = 0;
+  std::vector<std::string> properties;
+  std::uint64_t row_bytes = 0;  // the size of one row, unless
+  bool has_list = false;        // a list property makes rows vary
+};
+
+std::uint64_t ply_type_size(const std::string& t) {
+  if (t == "char" || t == "uchar" || t == "int8" || t == "uint8") return 1;
+  if (t == "short" || t == "ushort" || t == "int16" || t == "uint16") return 2;
+  if (t == "int" || t == "uint" || t == "float" || t == "int32" || t == "uint32" || t == "float32") return 4;
+  if (t == "double" || t == "float64") return 8;
+  return 0;
+}
+
+void check_ply(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, std::string("cannot open: ") + std::strerror(errno));
+  const auto bad = [&](const std::string& what) { malformed(path, "PLY", what); };
+  std::string line;
+  if (!std::getline(in, line) || words_of(line) != std::vector<std::string>{"ply"})
+    bad("it does not start with 'ply'");
+  std::string format;
+  std::vector<PlyElement> elements;
   bool end_header = false;
-  for (int i = 0; i < 1000 && std::getline(in, line); ++i)
-    if (line.rfind("end_header", 0) == 0) {
+  for (int line_no = 2; !end_header; ++line_no) {
+    if (line_no > kMaxHeaderLines || !std::getline(in, line)) bad("the header has no 'end_header' line");
+    const std::vector<std::string> w = words_of(line);
+    const std::string where = "header line " + std::to_string(line_no) + ": ";
+    if (w.empty() || w[0] == "comment" || w[0] == "obj_info") continue;
+    if (w[0] == "end_header") {
       end_header = true;
-      break;
+    } else if (w[0] == "format" && w.size() == 3) {
+      format = w[1];
+      if (format != "ascii" && format != "binary_little_endian" && format != "binary_big_endian")
+        bad(where + "unknown format '" + format + "'");
+    } else if (w[0] == "element" && w.size() == 3) {
+      const auto count = parse_count(w[2]);
+      if (!count) bad(where + "bad element count '" + w[2] + "'");
+      elements.push_back({w[1], *count, {}, 0, false});
+    } else if (w[0] == "property" && !elements.empty() && w.size() == 3 && ply_type_size(w[1]) > 0) {
+      elements.back().properties.push_back(w[2]);
+      elements.back().row_bytes += ply_type_size(w[1]);
+    } else if (w[0] == "property" && !elements.empty() && w.size() == 5 && w[1] == "list" &&
+               ply_type_size(w[2]) > 0 && ply_type_size(w[3]) > 0) {
+      elements.back().properties.push_back(w[4]);
+      elements.back().has_list = true;
+    } else {
+      bad(where + "not a PLY header entry: '" + line.substr(0, 60) + "'");
     }
-  if (!end_header) return "the header has no 'end_header' line";
-  return "PCL's PLY reader failed (code " + std::to_string(code) +
-         "; truncated data or an unsupported "
-         "property type?)";
+  }
+  if (format.empty()) bad("the header has no 'format' line");
+  const auto vertex =
+      std::find_if(elements.begin(), elements.end(), [](const PlyElement& e) { return e.name == "vertex"; });
+  if (vertex == elements.end()) bad("the header has no 'vertex' element");
+  if (vertex->count == 0) fail(path, "no points");
+  for (const char* axis : {"x", "y", "z"}) {
+    if (std::find(vertex->properties.begin(), vertex->properties.end(), axis) != vertex->properties.end())
+      continue;
+    std::string names;
+    for (const std::string& p : vertex->properties) names += (names.empty() ? "" : " ") + p;
+    fail(path, "no x/y/z fields (vertex properties: " + (names.empty() ? std::string("none") : names) + ")");
+  }
+  const std::uint64_t body = bytes_after(in, path);
+  // Every row takes at least a byte (a line in ascii), so a larger count is corrupt; PCL would loop
+  // over it, for hours with an element that has no properties.
+  for (const PlyElement& e : elements)
+    if (e.count > body)
+      bad("element '" + e.name + "' has " + std::to_string(e.count) + " rows in " + std::to_string(body) +
+          " bytes of data");
+  if (format == "ascii") {
+    std::uint64_t rows = 0, needed = 0;
+    for (auto e = elements.begin(); e <= vertex; ++e) needed += e->count;
+    while (rows < needed && std::getline(in, line))
+      if (!words_of(line).empty()) ++rows;
+    if (rows < needed)
+      bad("truncated: " + std::to_string(rows) + " data lines, the header needs at least " +
+          std::to_string(needed));
+    return;
+  }
+  // Binary: the rows of fixed size, up to the first element with a list property, must fit.
+  std::uint64_t needed = 0;
+  for (const PlyElement& e : elements) {
+    if (e.has_list) break;
+    const auto bytes = product(e.count, e.row_bytes);
+    if (!bytes || __builtin_add_overflow(needed, *bytes, &needed)) bad("the data size overflows");
+  }
+  if (body < needed)
+    bad("truncated: the binary data has " + std::to_string(body) + " bytes, the header describes at least " +
+        std::to_string(needed));
 }
 
 PointCloud read_with_pcl(const fs::path& path, const std::string& ext) {
+  std::error_code ec;
+  if (fs::file_size(path, ec) == 0 && !ec) fail(path, "the file is empty");
+  const char* format = ext == ".pcd" ? "PCD" : "PLY";
+  if (ext == ".pcd")
+    check_pcd(path);
+  else
+    check_ply(path);
   silence_pcl();
   pcl::PCLPointCloud2 blob;
   int code = 0;
-  const char* format = ext == ".pcd" ? "PCD" : "PLY";
   try {
     if (ext == ".pcd") {
       pcl::PCDReader reader;
@@ -342,17 +539,13 @@ PointCloud read_with_pcl(const fs::path& path, const std::string& ext) {
       code = reader.read(path.string(), blob);
     }
   } catch (const pcl::PCLException& e) {
-    fail(path, std::string("not a readable ") + format + " file: " + e.detailedMessage());
+    malformed(path, format, e.detailedMessage());
   } catch (const std::exception& e) {
-    fail(path, std::string("not a readable ") + format + " file: " + e.what());
+    malformed(path, format, e.what());
   }
-  if (code < 0) {
-    // An empty file is the most common bad download; say so rather than "code -1".
-    std::error_code ec;
-    if (fs::file_size(path, ec) == 0 && !ec) fail(path, "the file is empty");
-    fail(path, std::string("not a readable ") + format +
-                   " file: " + (ext == ".pcd" ? diagnose_pcd(path, code) : diagnose_ply(path, code)));
-  }
+  // PCL 1.13 prints its reason (silenced) and returns only a code; the checks above catch the usual causes.
+  if (code < 0)
+    malformed(path, format, std::string("PCL's reader failed (code ") + std::to_string(code) + ")");
   return from_blob(blob, path);
 }
 

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+
+#include <boost/container/small_vector.hpp>
 #include <utility>
 
 #include "registry/descriptor_reader.hpp"
@@ -14,6 +16,11 @@
 
 namespace pcv {
 namespace {
+
+// Per-call argument arrays live on the stack for the usual handful of tensors: a call through
+// the ABI should cost well under a microsecond.
+template <class T>
+using SmallVector = boost::container::small_vector<T, 6>;
 
 // Borrowed pcv_tensor views of host tensors, padded with NULL to `count` (absent inputs).
 struct Views {
@@ -24,8 +31,8 @@ struct Views {
       pointers[i] = &views[i];
     }
   }
-  std::vector<pcv_tensor> views;
-  std::vector<const pcv_tensor*> pointers;
+  SmallVector<pcv_tensor> views;
+  SmallVector<const pcv_tensor*> pointers;
 };
 
 // Output tensors for the plugin to fill: each with a PCV_MAX_NDIM shape buffer.
@@ -39,9 +46,9 @@ struct Outputs {
     }
   }
   Shape shape(std::size_t i) const { return Shape(shapes[i].begin(), shapes[i].begin() + tensors[i].ndim); }
-  std::vector<std::array<std::int64_t, PCV_MAX_NDIM>> shapes;
-  std::vector<pcv_tensor> tensors;
-  std::vector<pcv_tensor*> pointers;
+  SmallVector<std::array<std::int64_t, PCV_MAX_NDIM>> shapes;
+  SmallVector<pcv_tensor> tensors;
+  SmallVector<pcv_tensor*> pointers;
 };
 
 bool is_variadic(const OpInfo& op) { return !op.inputs.empty() && op.inputs.back().variadic; }
@@ -102,11 +109,11 @@ std::unique_lock<std::mutex> Kernel::take_turn() const {
 std::vector<std::pair<pcv_dtype, Shape>> Kernel::infer_shapes(const std::vector<Tensor>& inputs) const {
   const Views in(inputs, check_inputs(*op_, inputs));
   auto turn = take_turn();
-  return infer_shapes_locked(in.pointers);
+  return infer_shapes_locked({in.pointers.data(), in.pointers.size()});
 }
 
 std::vector<std::pair<pcv_dtype, Shape>> Kernel::infer_shapes_locked(
-    const std::vector<const pcv_tensor*>& inputs) const {
+    std::span<const pcv_tensor* const> inputs) const {
   const pcv_op_desc& d = op_->binding->desc;
   Outputs out(op_->outputs.size());
   detail::clear_plugin_error();
@@ -141,12 +148,12 @@ void Kernel::forward_into(const std::vector<Tensor>& inputs, std::vector<Tensor>
     throw Error(op_->full_name + " has " + std::to_string(n) + " outputs, " + std::to_string(results.size()) +
                 " were given");
   auto turn = take_turn();
-  std::vector<pcv_dtype> dtypes(n);
+  SmallVector<pcv_dtype> dtypes(n);
   if (preallocated) {
     for (std::size_t i = 0; i < n; ++i) dtypes[i] = results[i].dtype();
   } else {
     results.resize(n);
-    const auto shapes = infer_shapes_locked(in.pointers);
+    const auto shapes = infer_shapes_locked({in.pointers.data(), in.pointers.size()});
     for (std::size_t i = 0; i < n; ++i) {
       const auto& [dtype, shape] = shapes[i];
       dtypes[i] = dtype;
