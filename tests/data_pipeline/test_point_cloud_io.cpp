@@ -76,8 +76,9 @@ class PointCloudIoTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("pcv_cloud_io-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
+    std::string name = info->name();
+    std::replace(name.begin(), name.end(), '/', '_');  // parameterised tests are named "Test/param"
+    dir_ = fs::temp_directory_path() / ("pcv_cloud_io-" + name + "-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
