@@ -7,6 +7,7 @@
 #pragma once
 
 #include <pcv/point_cloud.hpp>
+#include <pcv/random.hpp>
 #include <pcv/tensor.hpp>
 
 #include <cstddef>
@@ -139,27 +140,6 @@ struct Batch {
 Batch load_batch(const PointCloudDataset& data, std::span<const std::size_t> indices,
                  const Preprocessing& pre, const Augmentation* aug, std::uint64_t seed, int num_threads);
 
-namespace detail {
 
-// Seed derivation shared by the pipeline: a SplitMix64 step of (a, b), so nearby inputs give unrelated
-// outputs.
-std::uint64_t mix_seed(std::uint64_t a, std::uint64_t b);
-
-// The pipeline's random numbers: xoshiro256** seeded through SplitMix64, with fixed conversions
-// (std::uniform_*_distribution and std::normal_distribution differ between standard libraries).
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed);
-  std::uint64_t next();
-  double uniform();                      // [0, 1) with 53 random bits
-  double uniform(double lo, double hi);  // [lo, hi)
-  std::uint64_t below(std::uint64_t n);  // uniform in [0, n), unbiased; n > 0
-  double normal();                       // standard normal (Box-Muller)
-
- private:
-  std::uint64_t s_[4];
-};
-
-}  // namespace detail
 
 }  // namespace pcv

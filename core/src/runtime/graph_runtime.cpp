@@ -1,4 +1,5 @@
 #include <pcv/error.hpp>
+#include <pcv/random.hpp>
 #include <pcv/runtime.hpp>
 
 #include <algorithm>
@@ -43,12 +44,7 @@ auto in_node(const std::string& where, const GraphNode& n, F&& f) -> decltype(f(
 bool is_float(pcv_dtype d) { return d.code == PCV_DTYPE_FLOAT; }
 
 // A different seed per node and call, so two dropout layers never share a mask.
-std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t node) {
-  std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (node + 1);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+std::uint64_t node_seed(std::uint64_t seed, std::size_t node) { return detail::mix_seed(seed, node); }
 
 std::string signature(const TensorMap& inputs) {
   std::string s;
@@ -203,7 +199,7 @@ TensorMap GraphRuntime::forward_for_training(const TensorMap& inputs, RunOptions
   for (std::size_t k = 0; k < nodes_.size(); ++k) {
     const Node& node = nodes_[k];
     RunOptions node_options = options;
-    node_options.seed = mix_seed(options.seed, k);
+    node_options.seed = node_seed(options.seed, k);
     std::vector<Tensor> ins = gather_inputs(node, values);
     std::vector<Tensor> outs =
         in_node(where_, *node.spec, [&] { return node.kernel.forward(ins, node_options); });
@@ -259,7 +255,7 @@ void GraphRuntime::backward(const TensorMap& output_gradients) {
                     shape_string(outs[i].shape()), PCV_ERR_SHAPE);
     }
     RunOptions options = tape->options;
-    options.seed = mix_seed(options.seed, k);
+    options.seed = node_seed(options.seed, k);
     const std::vector<Tensor> grad_ins = in_node(where_, spec, [&] {
       return node.kernel.backward(tape->inputs[k], outs, grad_outs, wanted, options);
     });

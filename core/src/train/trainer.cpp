@@ -1,6 +1,7 @@
 #include <pcv/atomic_file.hpp>
 #include <pcv/error.hpp>
 #include <pcv/model.hpp>
+#include <pcv/random.hpp>
 #include <pcv/runtime.hpp>
 #include <pcv/threads.hpp>
 #include <pcv/trainer.hpp>
@@ -11,7 +12,6 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
-#include <random>
 #include <sstream>
 
 #include "train/plots.hpp"
@@ -80,11 +80,12 @@ Tensor ones_like(const Tensor& t) {
   return one;
 }
 
-std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
-  std::uint64_t z = a * 0x9e3779b97f4a7c15ULL + b + 0x632be59bd9b4e019ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+using detail::mix_seed;
+
+// Fisher-Yates with pcv's own generator: the same order on every standard library.
+void shuffle(std::vector<std::size_t>& order, std::uint64_t seed) {
+  detail::Rng rng(seed);
+  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
 }
 
 nlohmann::json history_json(const std::vector<EpochStats>& h) {
@@ -220,14 +221,13 @@ void Trainer::run(bool resume) {
     stats.lr = c.schedule.lr_at(epoch, c.epochs, c.optimizer.lr);
     std::vector<std::size_t> order(train_set.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
-    std::mt19937_64 shuffle_rng(mix(c.seed, static_cast<std::uint64_t>(epoch)));
-    std::shuffle(order.begin(), order.end(), shuffle_rng);
+    shuffle(order, mix_seed(c.seed, static_cast<std::uint64_t>(epoch)));
     double loss_sum = 0;
     std::int64_t seen = 0, correct = 0;
     for (std::int64_t step = 0; step < steps_per_epoch; ++step) {
       const std::size_t begin = static_cast<std::size_t>(step * c.batch_size);
       const std::size_t end = std::min(order.size(), begin + static_cast<std::size_t>(c.batch_size));
-      const std::uint64_t step_seed = mix(c.seed, static_cast<std::uint64_t>(epoch * steps_per_epoch + step) + 1);
+      const std::uint64_t step_seed = mix_seed(c.seed, static_cast<std::uint64_t>(epoch * steps_per_epoch + step) + 1);
       Batch batch = load_batch(train_set, std::span(order).subspan(begin, end - begin), c.preprocessing,
                                c.augmentation.any() ? &c.augmentation : nullptr, step_seed, threads);
       for (const std::string& f : batch.failures) warn(f);
@@ -283,7 +283,7 @@ void Trainer::run(bool resume) {
       for (std::size_t begin = 0; begin < all.size(); begin += static_cast<std::size_t>(c.batch_size)) {
         const std::size_t end = std::min(all.size(), begin + static_cast<std::size_t>(c.batch_size));
         Batch batch = load_batch(*val_set, std::span(all).subspan(begin, end - begin), c.preprocessing, nullptr,
-                                 mix(c.seed, 0xe7a1), threads);
+                                 mix_seed(c.seed, 0xe7a1), threads);
         for (const std::string& f : batch.failures) warn(f);
         if (batch.labels.numel() == 0) continue;
         RunOptions options;
