@@ -67,8 +67,9 @@ void panel(cv::Mat& img, cv::Rect area, const std::string& title, const std::vec
     }
     if (line.size() > 1) cv::polylines(img, line, false, colour, 2, cv::LINE_AA);
   }
-  text(img, "train", cv::Point(plot.x + plot.width - 110, plot.y + 18), 0.45, kTrainColour);
-  text(img, "validation", cv::Point(plot.x + plot.width - 110, plot.y + 36), 0.45, kValColour);
+  // The legend sits in the title row, clear of the curves.
+  text(img, "train", cv::Point(plot.x + plot.width - 150, area.y + 20), 0.45, kTrainColour);
+  text(img, "validation", cv::Point(plot.x + plot.width - 95, area.y + 20), 0.45, kValColour);
 }
 
 }  // namespace
@@ -86,14 +87,15 @@ void plot_curves(const std::filesystem::path& path, const std::vector<EpochStats
 void plot_confusion(const std::filesystem::path& path, const ConfusionMatrix& m, const std::vector<std::string>& labels) {
   const int n = static_cast<int>(m.classes());
   if (n == 0) return;
-  const int cell = std::clamp(600 / n, 18, 60), left = 130, top = 40;
-  cv::Mat img(top + n * cell + 30, left + n * cell + 20, CV_8UC3, cv::Scalar(255, 255, 255));
-  text(img, "truth (rows) vs prediction (columns)", cv::Point(left, 25), 0.5);
+  const int cell = std::clamp(600 / n, 18, 60), left = 150, top = 60;
+  cv::Mat img(top + n * cell + 20, std::max(left + n * cell + 20, 480), CV_8UC3, cv::Scalar(255, 255, 255));
+  text(img, "rows: truth, columns: prediction", cv::Point(10, 22), 0.5);
+  for (int j = 0; j < n; ++j) text(img, std::to_string(j), cv::Point(left + j * cell + cell / 2 - 5, top - 8), 0.4);
   for (int i = 0; i < n; ++i) {
     std::int64_t row = 0;
     for (int j = 0; j < n; ++j) row += m.count(i, j);
-    text(img, labels.size() > std::size_t(i) ? labels[i].substr(0, 16) : std::to_string(i),
-         cv::Point(5, top + i * cell + cell / 2 + 5), 0.4);
+    const std::string name = labels.size() > std::size_t(i) ? " " + labels[i].substr(0, 16) : "";
+    text(img, std::to_string(i) + name, cv::Point(5, top + i * cell + cell / 2 + 5), 0.4);
     for (int j = 0; j < n; ++j) {
       const double share = row > 0 ? double(m.count(i, j)) / double(row) : 0.0;
       const int shade = 255 - int(std::lround(share * 200));
