@@ -1,5 +1,6 @@
 // Host tensors: construction, typed access, sharing, and their DLPack-layout views.
 #include <pcv/error.hpp>
+#include <pcv/memory.hpp>
 #include <pcv/tensor.hpp>
 
 #include <gtest/gtest.h>
@@ -47,6 +48,44 @@ TEST(Tensor, ViewHasDLPackFields) {
 TEST(Tensor, AbsentTensorIsUndefined) {
   EXPECT_FALSE(Tensor().defined());
   EXPECT_TRUE(Tensor(kFloat32, {}).defined());
+}
+
+}  // namespace
+}  // namespace pcv
+
+namespace pcv {
+namespace {
+
+// CUDA memory when the build and the machine have it; otherwise a clear error, never a crash.
+TEST(TensorDevice, CudaAllocationWorksOrSaysWhyNot) {
+  const pcv_device gpu{PCV_DEVICE_CUDA, 0};
+  const std::uint64_t before = memory_stats().current_bytes;
+  try {
+    Tensor t = Tensor::empty_on(gpu, kFloat32, {256});
+    EXPECT_EQ(t.device().device_type, PCV_DEVICE_CUDA);
+    EXPECT_EQ(memory_stats().current_bytes, before + 1024);
+    EXPECT_THROW(t.clone(), Error);
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot allocate 1024 bytes on cuda:0: "), std::string::npos) << e.what();
+    EXPECT_EQ(memory_stats().current_bytes, before);
+  }
+  EXPECT_EQ(memory_stats().current_bytes, before);
+}
+
+TEST(TensorMemory, AccountingTracksLiveAndPeakBytes) {
+  reset_peak_memory();
+  const std::uint64_t base = memory_stats().current_bytes;
+  {
+    Tensor a(kFloat64, {1000});
+    EXPECT_EQ(memory_stats().current_bytes, base + 8000);
+    {
+      Tensor b(kFloat32, {500});
+      EXPECT_EQ(memory_stats().current_bytes, base + 10000);
+    }
+    EXPECT_EQ(memory_stats().current_bytes, base + 8000);
+  }
+  EXPECT_EQ(memory_stats().current_bytes, base);
+  EXPECT_GE(memory_stats().peak_bytes, base + 10000);
 }
 
 }  // namespace

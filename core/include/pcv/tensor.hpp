@@ -37,6 +37,9 @@ class Tensor {
   }
   // Like Tensor(dtype, shape) but the memory is left uninitialised: for outputs about to be written.
   static Tensor empty(pcv_dtype dtype, Shape shape);
+  // Uninitialised memory on a device: the CPU, or a CUDA GPU when libpcv was built with CUDA
+  // (throws pcv::Error saying why otherwise: no CUDA build, no such device, out of memory).
+  static Tensor empty_on(pcv_device device, pcv_dtype dtype, Shape shape);
   // Dtype and shape without memory: what shape inference needs (data() is null).
   static Tensor placeholder(pcv_dtype dtype, Shape shape);
   // Takes ownership of memory from the host allocator (e.g. an output a plugin allocated).

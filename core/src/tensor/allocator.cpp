@@ -1,5 +1,9 @@
 #include "tensor/allocator.hpp"
 
+#ifdef PCV_HAVE_CUDA
+#include "tensor/cuda_memory.hpp"
+#endif
+
 #include <pcv/memory.hpp>
 
 #include <atomic>
@@ -28,7 +32,16 @@ void note_allocated(std::uint64_t bytes) {
 }  // namespace
 
 void* allocate(pcv_device device, std::uint64_t bytes, std::uint64_t alignment) {
-  if (device.device_type != PCV_DEVICE_CPU) return nullptr;  // CUDA: see cuda_allocator when built
+  if (device.device_type == PCV_DEVICE_CUDA) {
+#ifdef PCV_HAVE_CUDA
+    void* p = cuda_allocate(device.device_id, bytes);
+    if (p != nullptr) note_allocated(bytes);
+    return p;
+#else
+    return nullptr;  // this libpcv was built without CUDA
+#endif
+  }
+  if (device.device_type != PCV_DEVICE_CPU) return nullptr;
   if (alignment == 0) alignment = kDefaultAlignment;
   if ((alignment & (alignment - 1)) != 0) return nullptr;
   if (alignment < sizeof(Header)) alignment = sizeof(Header);
@@ -45,12 +58,32 @@ void* allocate(pcv_device device, std::uint64_t bytes, std::uint64_t alignment) 
   return user;
 }
 
-void deallocate(pcv_device /*device*/, void* ptr) noexcept {
+void deallocate(pcv_device device, void* ptr) noexcept {
   if (ptr == nullptr) return;
+#ifdef PCV_HAVE_CUDA
+  if (device.device_type == PCV_DEVICE_CUDA) {
+    live_bytes.fetch_sub(cuda_free(ptr), std::memory_order_relaxed);
+    return;
+  }
+#else
+  (void)device;
+#endif
   auto* user = static_cast<char*>(ptr);
   const Header header = *reinterpret_cast<Header*>(user - sizeof(Header));
   live_bytes.fetch_sub(header.bytes, std::memory_order_relaxed);
   std::free(user - header.alignment);
+}
+
+std::string allocation_failure(pcv_device device) {
+  if (device.device_type == PCV_DEVICE_CUDA) {
+#ifdef PCV_HAVE_CUDA
+    return last_cuda_error();
+#else
+    return "this libpcv was built without CUDA (configure with nvcc available and PCV_WITH_CUDA=ON)";
+#endif
+  }
+  if (device.device_type != PCV_DEVICE_CPU) return "pcv has no allocator for this device type";
+  return "out of memory";
 }
 
 }  // namespace pcv::detail

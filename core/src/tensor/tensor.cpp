@@ -34,6 +34,21 @@ Tensor Tensor::adopt(void* data, pcv_dtype dtype, Shape shape, pcv_device device
   return t;
 }
 
+Tensor Tensor::empty_on(pcv_device device, pcv_dtype dtype, Shape shape) {
+  if (device.device_type == PCV_DEVICE_CPU) return empty(dtype, std::move(shape));
+  Tensor t;
+  t.dtype_ = dtype;
+  t.device_ = device;
+  t.shape_ = std::move(shape);
+  void* p = detail::allocate(device, t.nbytes(), detail::kDefaultAlignment);
+  if (p == nullptr)
+    throw Error("cannot allocate " + std::to_string(t.nbytes()) + " bytes on " + device_name(device) + ": " +
+                    detail::allocation_failure(device),
+                PCV_ERR_OUT_OF_MEMORY);
+  t.storage_ = std::shared_ptr<void>(p, [device](void* q) { detail::deallocate(device, q); });
+  return t;
+}
+
 Tensor Tensor::placeholder(pcv_dtype dtype, Shape shape) {
   Tensor t;
   t.dtype_ = dtype;
@@ -59,6 +74,8 @@ Tensor Tensor::reshaped(Shape shape) const {
 }
 
 Tensor Tensor::clone() const {
+  if (device_.device_type != PCV_DEVICE_CPU)
+    throw Error("clone() copies CPU tensors only; this one is on " + device_name(device_), PCV_ERR_NOT_SUPPORTED);
   Tensor t = empty(dtype_, shape_);
   if (nbytes() > 0) std::memcpy(t.raw_data(), raw_data(), nbytes());
   return t;
