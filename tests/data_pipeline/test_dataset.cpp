@@ -16,6 +16,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/errors.hpp"
+#include "support/temp_dir.hpp"
+
 namespace pcv {
 namespace {
 
@@ -25,15 +28,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 void write_text(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
@@ -64,17 +59,8 @@ std::vector<std::int64_t> labels_of(const PointCloudDataset& d) {
   return labels;
 }
 
-class DatasetTest : public ::testing::Test {
+class DatasetTest : public test::TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("pcv_dataset-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // root/cone (2 files), root/cube (3), root/sphere (4), in mixed formats, plus files the dataset must
   // ignore: a README, a hidden file and a hidden folder.
   fs::path make_class_folders() {
@@ -99,7 +85,6 @@ class DatasetTest : public ::testing::Test {
     write_point_cloud(path, c);
   }
 
-  fs::path dir_;
 };
 
 TEST_F(DatasetTest, FromClassFolders) {

@@ -19,6 +19,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/errors.hpp"
+#include "support/temp_dir.hpp"
+
 namespace pcv {
 namespace {
 
@@ -54,16 +57,7 @@ void append(std::string& bytes, T value) {
   bytes.append(reinterpret_cast<const char*>(&value), sizeof value);  // the test host is little-endian
 }
 
-// The message of the pcv::Error that f throws ("" if none).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 std::vector<std::string> entries_of(const fs::path& dir) {
   std::vector<std::string> names;
@@ -72,20 +66,7 @@ std::vector<std::string> entries_of(const fs::path& dir) {
   return names;
 }
 
-class PointCloudIoTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = info->name();
-    std::replace(name.begin(), name.end(), '/', '_');  // parameterised tests are named "Test/param"
-    dir_ = fs::temp_directory_path() / ("pcv_cloud_io-" + name + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path dir_;
-};
+class PointCloudIoTest : public test::TempDirTest {};
 
 // ---------------------------------------------------------------------------------------------------
 // Round trips.

@@ -15,6 +15,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/errors.hpp"
+
 namespace pcv {
 namespace {
 
@@ -22,15 +24,7 @@ using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 std::vector<float> random_points(std::int64_t n, std::uint64_t seed, float scale = 1.0f) {
   std::mt19937_64 rng(seed);

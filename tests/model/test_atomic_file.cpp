@@ -20,6 +20,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/temp_dir.hpp"
+
 namespace pcv {
 namespace {
 
@@ -42,19 +44,7 @@ std::vector<std::string> entries_of(const fs::path& dir) {
   return names;
 }
 
-class AtomicFileTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("pcv_atomic_file-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path dir_;
-};
+class AtomicFileTest : public test::TempDirTest {};
 
 TEST_F(AtomicFileTest, CreatesNewFile) {
   const fs::path target = dir_ / "new.txt";

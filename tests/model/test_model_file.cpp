@@ -16,6 +16,8 @@
 
 #include "support/test_plugins.hpp"
 
+#include "support/temp_dir.hpp"
+
 namespace pcv {
 namespace {
 
@@ -23,14 +25,8 @@ namespace fs = std::filesystem;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-class ModelFile : public ::testing::Test {
+class ModelFile : public test::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("pcv_model_file_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   static Model small_model() {
     Model m;
     m.graph = Graph::from_json(R"({"inputs": [{"name": "x", "dtype": "float32", "shape": [-1, 2]}],
@@ -56,7 +52,6 @@ class ModelFile : public ::testing::Test {
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
   void write(const fs::path& p, const std::string& b) { std::ofstream(p, std::ios::binary) << b; }
-  fs::path dir_;
 };
 
 TEST_F(ModelFile, RoundTripsAndRuns) {

@@ -18,6 +18,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/temp_dir.hpp"
+
 namespace pcv {
 namespace {
 
@@ -64,17 +66,8 @@ bool lies_in(const void* p, std::span<const std::byte> bytes) {
   return b >= bytes.data() && b <= bytes.data() + bytes.size();
 }
 
-class SafetensorsTest : public ::testing::Test {
+class SafetensorsTest : public test::TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("pcv_safetensors-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // A file with the given header (its length field computed) followed by `data`.
   fs::path crafted(std::string_view header, std::string_view data = "") {
     const fs::path path = dir_ / "crafted.safetensors";
@@ -94,7 +87,6 @@ class SafetensorsTest : public ::testing::Test {
     return "";
   }
 
-  fs::path dir_;
 };
 
 // --- Round trips --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 
 #include <random>
 
+#include "support/errors.hpp"
 #include "support/tensor_matchers.hpp"
 #include "support/test_plugins.hpp"
 
@@ -40,14 +41,7 @@ Graph two_path_graph() {
 
 TensorMap two_path_weights() { return {{"a", random_tensor({3}, 1)}, {"b", random_tensor({1, 3}, 2)}}; }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 TEST(GraphRuntime, RunsForwardWithBroadcastWeights) {
   GraphRuntime rt(test::builtin_plugins(), two_path_graph(), two_path_weights());

@@ -17,6 +17,8 @@
 
 #include "support/test_plugins.hpp"
 
+#include "support/temp_dir.hpp"
+
 namespace pcv {
 namespace {
 
@@ -94,15 +96,13 @@ void write_initial_model(const fs::path& path) {
   m.save(path);
 }
 
-class Training : public ::testing::Test {
+class Training : public test::TempDirTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("pcv_training_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
+    TempDirTest::SetUp();
     write_dataset(dir_ / "data", 30, 1);
     write_initial_model(dir_ / "init.safetensors");
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   TrainConfig config(const std::string& out, std::int64_t epochs) const {
     return TrainConfig::from_json(R"({
@@ -117,7 +117,6 @@ class Training : public ::testing::Test {
                                       R"(, "output_dir": ")" + out + R"("})",
                                   dir_, "test config");
   }
-  fs::path dir_;
 };
 
 TEST_F(Training, ReachesAccuracyDeterministicallyAndResumes) {

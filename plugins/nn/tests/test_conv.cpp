@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "support/errors.hpp"
 #include "support/golden_cases.hpp"
 #include "support/gradcheck.hpp"
 
@@ -33,15 +34,7 @@ Kernel conv_kernel(const std::string& op, const AttrMap& attrs = {}) {
   return test::builtin_plugins().create_kernel(op, attrs);
 }
 
-// The message of the pcv::Error that body throws ("" when it throws none).
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 // ------------------------------------------------------------------ golden files
 

@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "support/errors.hpp"
 #include "support/golden_cases.hpp"
 #include "support/gradcheck.hpp"
 
@@ -22,14 +23,7 @@ Tensor random_doubles(Shape shape, std::mt19937& rng) {
   return t;
 }
 
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 Kernel kernel(const std::string& op) { return test::builtin_plugins().create_kernel(op); }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "support/errors.hpp"
 #include "support/golden_cases.hpp"
 #include "support/gradcheck.hpp"
 
@@ -36,17 +37,7 @@ Tensor iota(Shape shape) {
   return t;
 }
 
-// The message of the pcv::Error that body throws ("" if it does not throw).
-template <class Body>
-std::string error_of(Body&& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no error was thrown";
-  return "";
-}
+using test::error_of;
 
 // ------------------------------------------------------------------ golden files
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/errors.hpp"
 #include "support/golden_cases.hpp"
 #include "support/gradcheck.hpp"
 
@@ -35,16 +36,7 @@ Tensor targets(Shape shape, std::vector<std::int64_t> values) {
   return Tensor::from<std::int64_t>(std::move(shape), std::span<const std::int64_t>(values));
 }
 
-template <class Body>
-std::string error_of(Body&& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no error was thrown";
-  return "";
-}
+using test::error_of;
 
 // Central differences of L = sum(loss * w) with respect to input 0 only: the target holds integers
 // and the class weight is not differentiated.
