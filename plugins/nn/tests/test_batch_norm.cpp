@@ -50,45 +50,6 @@ RunOptions training_mode() {
   return o;
 }
 
-// Central differences of L = sum(y * w) for inputs x, weight and bias only (the running
-// statistics are buffers without gradients), in the given mode.
-void expect_gradients_match_differences(const Kernel& kernel, const std::vector<Tensor>& inputs,
-                                        const RunOptions& options) {
-  const auto run = [&](const std::vector<Tensor>& in) {
-    std::vector<Tensor> copies;  // training mode updates the state inputs: keep ours intact
-    for (const Tensor& t : in) copies.push_back(t.defined() ? t.clone() : t);
-    return kernel.forward(copies, options)[0];
-  };
-  const Tensor y = run(inputs);
-  const Tensor w = random_tensor(y.shape(), 99);
-  const auto loss = [&](const std::vector<Tensor>& in) {
-    const Tensor out = run(in);
-    double sum = 0;
-    for (std::int64_t i = 0; i < out.numel(); ++i) sum += out.data<double>()[i] * w.data<double>()[i];
-    return sum;
-  };
-  const std::vector<bool> wanted = {true, inputs[1].defined(), inputs[2].defined(), false, false};
-  const auto analytic = kernel.backward(inputs, {y}, {w}, wanted, options);
-  constexpr double eps = 1e-6;
-  for (std::size_t n = 0; n < 3; ++n) {
-    if (!wanted[n]) continue;
-    std::vector<Tensor> x;
-    for (const Tensor& t : inputs) x.push_back(t.defined() ? t.clone() : t);
-    Tensor numeric(kFloat64, inputs[n].shape());
-    double* v = x[n].data<double>();
-    for (std::int64_t i = 0; i < x[n].numel(); ++i) {
-      const double saved = v[i];
-      v[i] = saved + eps;
-      const double up = loss(x);
-      v[i] = saved - eps;
-      const double down = loss(x);
-      v[i] = saved;
-      numeric.data<double>()[i] = (up - down) / (2 * eps);
-    }
-    EXPECT_TRUE(test::tensors_near<double>(analytic[n], numeric, 1e-7, 1e-6)) << "gradient of input " << n;
-  }
-}
-
 TEST(NnBatchNorm, MatchesGoldenInFloat64) {
   EXPECT_GT(test::expect_golden_cases<double>("nn/batch_norm.json", test::kFloat64Tolerance, "nn.batch_norm"),
             0);
@@ -111,7 +72,7 @@ TEST(NnBatchNorm, BatchStatisticsBackwardMatchesFiniteDifferences) {
 TEST(NnBatchNorm, TrainingBackwardMatchesFiniteDifferences) {
   const Kernel bn =
       test::builtin_plugins().create_kernel("nn.batch_norm", {{"momentum", 0.3}, {"eps", 1e-3}});
-  expect_gradients_match_differences(
+  test::expect_backward_matches_differences(
       bn,
       {random_tensor({4, 3, 5}, 7, 1.0, 3.0), random_tensor({3}, 8), random_tensor({3}, 9),
        random_tensor({3}, 10), positive_tensor({3}, 11)},
@@ -120,12 +81,12 @@ TEST(NnBatchNorm, TrainingBackwardMatchesFiniteDifferences) {
 
 TEST(NnBatchNorm, EvalBackwardMatchesFiniteDifferences) {
   const Kernel bn = test::builtin_plugins().create_kernel("nn.batch_norm");
-  expect_gradients_match_differences(
+  test::expect_backward_matches_differences(
       bn,
       {random_tensor({4, 3, 2, 3}, 12), random_tensor({3}, 13), random_tensor({3}, 14),
        random_tensor({3}, 15), positive_tensor({3}, 16)},
       {});
-  expect_gradients_match_differences(
+  test::expect_backward_matches_differences(
       bn, {random_tensor({6, 2}, 17), Tensor(), Tensor(), random_tensor({2}, 18), positive_tensor({2}, 19)},
       {});
 }

@@ -38,37 +38,6 @@ Tensor targets(Shape shape, std::vector<std::int64_t> values) {
 
 using test::error_of;
 
-// Central differences of L = sum(loss * w) with respect to input 0 only: the target holds integers
-// and the class weight is not differentiated.
-void expect_input_gradient_matches_differences(const Kernel& loss, const std::vector<Tensor>& inputs,
-                                               double eps = 1e-6, double tol = 1e-7) {
-  const auto outputs = loss.forward(inputs);
-  const Tensor w = random_tensor(outputs[0].shape(), 11);
-  const auto objective = [&](const std::vector<Tensor>& in) {
-    const Tensor y = loss.forward(in)[0];
-    double sum = 0;
-    for (std::int64_t i = 0; i < y.numel(); ++i) sum += y.data<double>()[i] * w.data<double>()[i];
-    return sum;
-  };
-  std::vector<bool> wanted(inputs.size(), false);
-  wanted[0] = true;
-  const Tensor analytic = loss.backward(inputs, outputs, {w}, wanted)[0];
-  std::vector<Tensor> x = inputs;
-  x[0] = inputs[0].clone();
-  Tensor numeric(kFloat64, inputs[0].shape());
-  double* v = x[0].data<double>();
-  for (std::int64_t i = 0; i < x[0].numel(); ++i) {
-    const double saved = v[i];
-    v[i] = saved + eps;
-    const double up = objective(x);
-    v[i] = saved - eps;
-    const double down = objective(x);
-    v[i] = saved;
-    numeric.data<double>()[i] = (up - down) / (2 * eps);
-  }
-  EXPECT_TRUE(test::tensors_near<double>(analytic, numeric, tol, 1e-6)) << loss.op().full_name;
-}
-
 // ------------------------------------------------------------------ golden files
 
 class NnSoftmaxLossGolden : public ::testing::TestWithParam<std::string> {};
@@ -148,10 +117,10 @@ TEST(NnSoftmaxLoss, CrossEntropyBackwardMatchesFiniteDifferences) {
   const Tensor w = Tensor::from<double>({4}, {0.5, 1.5, 1.0, 2.0});
   for (const char* reduction : {"mean", "sum", "none"}) {
     SCOPED_TRACE(reduction);
-    expect_input_gradient_matches_differences(
+    test::expect_backward_matches_differences(
         kernel("nn.cross_entropy", {{"reduction", std::string(reduction)}, {"label_smoothing", 0.2}}),
         {x, t, w});
-    expect_input_gradient_matches_differences(
+    test::expect_backward_matches_differences(
         kernel("nn.cross_entropy", {{"reduction", std::string(reduction)}}), {x, t, Tensor()});
   }
 }
@@ -162,7 +131,7 @@ TEST(NnSoftmaxLoss, NllLossBackwardMatchesFiniteDifferences) {
   const Tensor w = Tensor::from<double>({3}, {0.3, 1.2, 0.8});
   for (const char* reduction : {"mean", "sum", "none"}) {
     SCOPED_TRACE(reduction);
-    expect_input_gradient_matches_differences(
+    test::expect_backward_matches_differences(
         kernel("nn.nll_loss", {{"reduction", std::string(reduction)}, {"ignore_index", std::int64_t{1}}}),
         {x, t, w});
   }
