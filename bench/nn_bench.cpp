@@ -48,7 +48,8 @@ Case read_case(const nlohmann::json& j) {
   const auto positive = j.value("positive", std::vector<std::size_t>{});
   for (std::size_t i = 0; i < j.at("inputs").size(); ++i)
     c.inputs.push_back(random_tensor(j.at("inputs")[i].get<Shape>(),
-                                     std::find(positive.begin(), positive.end(), i) != positive.end(), i + 1));
+                                     std::find(positive.begin(), positive.end(), i) != positive.end(),
+                                     i + 1));
   return c;
 }
 
@@ -71,9 +72,11 @@ void forward_backward(benchmark::State& state, const Case& c) {
   options.training = c.training;
   const OpInfo& op = k.op();
   std::vector<bool> wanted;
-  for (std::size_t i = 0; i < c.inputs.size(); ++i) wanted.push_back(!op.inputs[std::min(i, op.inputs.size() - 1)].state);
+  for (std::size_t i = 0; i < c.inputs.size(); ++i)
+    wanted.push_back(!op.inputs[std::min(i, op.inputs.size() - 1)].state);
   std::vector<Tensor> grad_outputs;
-  for (const Tensor& y : k.forward(c.inputs, options)) grad_outputs.push_back(random_tensor(y.shape(), false, 99));
+  for (const Tensor& y : k.forward(c.inputs, options))
+    grad_outputs.push_back(random_tensor(y.shape(), false, 99));
   for (auto _ : state) {
     const auto outputs = k.forward(c.inputs, options);
     const auto grads = k.backward(c.inputs, outputs, grad_outputs, wanted, options);

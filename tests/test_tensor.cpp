@@ -66,7 +66,8 @@ TEST(TensorDevice, CudaAllocationWorksOrSaysWhyNot) {
     EXPECT_EQ(memory_stats().current_bytes, before + 1024);
     EXPECT_THROW(t.clone(), Error);
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("cannot allocate 1024 bytes on cuda:0: "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cannot allocate 1024 bytes on cuda:0: "), std::string::npos)
+        << e.what();
     EXPECT_EQ(memory_stats().current_bytes, before);
   }
   EXPECT_EQ(memory_stats().current_bytes, before);

@@ -39,9 +39,10 @@ Tensor stack(const std::vector<Tensor>& clouds) {
 }  // namespace
 
 void add_classify_command(CLI::App& app, const PluginOptions& options) {
-  auto* cmd = app.add_subcommand("classify",
-                                 "Classify point clouds with a model file: the top-k labels of each file with\n"
-                                 "their probabilities. Uses the preprocessing recorded in the model.");
+  auto* cmd =
+      app.add_subcommand("classify",
+                         "Classify point clouds with a model file: the top-k labels of each file with\n"
+                         "their probabilities. Uses the preprocessing recorded in the model.");
   auto model_path = std::make_shared<std::string>();
   auto files = std::make_shared<std::vector<std::string>>();
   auto top_k = std::make_shared<int>(3);
@@ -50,10 +51,14 @@ void add_classify_command(CLI::App& app, const PluginOptions& options) {
   auto batch = std::make_shared<std::size_t>(32);
   cmd->add_option("model", *model_path, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
   cmd->add_option("files", *files, "Clouds to classify (.pcd, .ply, .txt/.xyz, .bin)")->required();
-  cmd->add_option("-k,--top-k", *top_k, "How many labels per file")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("-k,--top-k", *top_k, "How many labels per file")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   auto* json_flag = cmd->add_flag("--json", *json, "Print JSON");
   cmd->add_flag("--csv", *csv, "Print CSV: file,rank,label,probability")->excludes(json_flag);
-  cmd->add_option("--batch-size", *batch, "Clouds per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--batch-size", *batch, "Clouds per forward pass")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->callback([&options, model_path, files, top_k, json, csv, batch] {
     Registry registry;
     load_plugins(registry, options, /*quiet=*/false);
@@ -80,7 +85,8 @@ void add_classify_command(CLI::App& app, const PluginOptions& options) {
         const double* row = p.data<double>() + i * n;
         std::vector<std::size_t> order(n);
         std::iota(order.begin(), order.end(), std::size_t{0});
-        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return row[a] > row[b]; });
+        std::stable_sort(order.begin(), order.end(),
+                         [&](std::size_t a, std::size_t b) { return row[a] > row[b]; });
         Ranked r{names[i], {}};
         for (std::size_t j = 0; j < k; ++j) r.top.emplace_back(classifier.labels()[order[j]], row[order[j]]);
         results.push_back(std::move(r));
@@ -98,7 +104,8 @@ void add_classify_command(CLI::App& app, const PluginOptions& options) {
       std::cout << "file,rank,label,probability\n";
       for (const Ranked& r : results)
         for (std::size_t j = 0; j < r.top.size(); ++j)
-          std::printf("\"%s\",%zu,\"%s\",%.6f\n", r.file.c_str(), j + 1, r.top[j].first.c_str(), r.top[j].second);
+          std::printf("\"%s\",%zu,\"%s\",%.6f\n", r.file.c_str(), j + 1, r.top[j].first.c_str(),
+                      r.top[j].second);
     } else {
       std::vector<std::string> header{"FILE"};
       for (std::size_t j = 0; j < k; ++j) header.push_back("TOP" + std::to_string(j + 1));
@@ -115,7 +122,8 @@ void add_classify_command(CLI::App& app, const PluginOptions& options) {
       table.print(std::cout);
     }
     if (failed > 0)
-      throw Error(std::to_string(failed) + " of " + std::to_string(files->size()) + " files could not be classified");
+      throw Error(std::to_string(failed) + " of " + std::to_string(files->size()) +
+                  " files could not be classified");
   });
 }
 

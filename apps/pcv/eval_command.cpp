@@ -55,18 +55,20 @@ nlohmann::json report_json(const Evaluation& e, const std::vector<std::string>& 
     for (std::size_t j = 0; j < labels.size(); ++j) row.push_back(m.count(i, j));
     matrix.push_back(row);
   }
-  return {{"accuracy", m.accuracy()}, {"mean_class_accuracy", m.mean_class_accuracy()}, {"per_class", per_class},
-          {"n", m.total()},           {"labels", labels},                              {"confusion", matrix},
+  return {{"accuracy", m.accuracy()}, {"mean_class_accuracy", m.mean_class_accuracy()},
+          {"per_class", per_class},   {"n", m.total()},
+          {"labels", labels},         {"confusion", matrix},
           {"failures", e.failures}};
 }
 
 }  // namespace
 
 void add_eval_command(CLI::App& app, const PluginOptions& options) {
-  auto* cmd = app.add_subcommand("eval",
-                                 "Evaluate a classifier on DIR, which holds one sub-folder of clouds per class\n"
-                                 "(the ModelNet layout; .pcd, .ply, .txt/.xyz, .bin). Prints overall and\n"
-                                 "per-class accuracy and the confusion matrix.");
+  auto* cmd =
+      app.add_subcommand("eval",
+                         "Evaluate a classifier on DIR, which holds one sub-folder of clouds per class\n"
+                         "(the ModelNet layout; .pcd, .ply, .txt/.xyz, .bin). Prints overall and\n"
+                         "per-class accuracy and the confusion matrix.");
   auto model_path = std::make_shared<std::string>();
   auto dir = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
@@ -74,16 +76,20 @@ void add_eval_command(CLI::App& app, const PluginOptions& options) {
   cmd->add_option("model", *model_path, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
   cmd->add_option("dir", *dir, "Folder of class folders")->required()->check(CLI::ExistingDirectory);
   cmd->add_flag("--json", *json, "Print {\"accuracy\", \"per_class\", \"n\", ...} as JSON");
-  cmd->add_option("--batch-size", *batch, "Clouds per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--batch-size", *batch, "Clouds per forward pass")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->callback([&options, model_path, dir, json, batch] {
     Registry registry;
     load_plugins(registry, options, /*quiet=*/false);
     Classifier classifier(registry, Model::load(*model_path), *model_path);
     const PointCloudDataset data = PointCloudDataset::from_class_folders(*dir);
     ProgressBar bar("eval");
-    const Evaluation e = evaluate(classifier, data, *batch, num_threads(), [&](std::size_t done, std::size_t total) {
-      bar.update(double(done), double(total), std::to_string(done) + "/" + std::to_string(total) + " clouds");
-    });
+    const Evaluation e =
+        evaluate(classifier, data, *batch, num_threads(), [&](std::size_t done, std::size_t total) {
+          bar.update(double(done), double(total),
+                     std::to_string(done) + "/" + std::to_string(total) + " clouds");
+        });
     bar.finish();
     for (const std::string& f : e.failures) std::fprintf(stderr, "pcv: warning: skipped %s\n", f.c_str());
     if (*json)

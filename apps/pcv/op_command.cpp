@@ -36,7 +36,8 @@ std::vector<Tensor> gather_inputs(const OpInfo& op, const SafetensorsFile& file)
     const bool known = std::any_of(op.inputs.begin(), op.inputs.end(), [&](const ArgInfo& a) {
       return name == a.name || (a.variadic && name.rfind(a.name + ".", 0) == 0);
     });
-    if (!known) throw Error(file.path().string() + ": tensor '" + name + "' is not an input of " + op.full_name);
+    if (!known)
+      throw Error(file.path().string() + ": tensor '" + name + "' is not an input of " + op.full_name);
   }
   return inputs;
 }
@@ -67,8 +68,10 @@ void add_op_command(CLI::App& app, const PluginOptions& options) {
   cmd->add_option("op", *op_name, "The op, PLUGIN.OP (e.g. nn.conv2d)")->required();
   cmd->add_option("--in", *in, "Input tensors (.safetensors)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", *out, "Where to write the outputs (.safetensors)")->required();
-  cmd->add_option("--attr", *attrs, "An attribute, k=v with v in JSON: stride=[2,2], reduction=sum (repeatable)");
-  auto* gin = cmd->add_option("--grad-in", *grad_in, "Gradients of the outputs (.safetensors)")->check(CLI::ExistingFile);
+  cmd->add_option("--attr", *attrs,
+                  "An attribute, k=v with v in JSON: stride=[2,2], reduction=sum (repeatable)");
+  auto* gin = cmd->add_option("--grad-in", *grad_in, "Gradients of the outputs (.safetensors)")
+                  ->check(CLI::ExistingFile);
   auto* gout = cmd->add_option("--grad-out", *grad_out, "Where to write the gradients of the inputs");
   gin->needs(gout);
   gout->needs(gin);
@@ -81,13 +84,15 @@ void add_op_command(CLI::App& app, const PluginOptions& options) {
     AttrMap attr_map;
     for (const std::string& kv : *attrs) {
       const auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0) throw Error("--attr '" + kv + "' is not of the form name=value");
+      if (eq == std::string::npos || eq == 0)
+        throw Error("--attr '" + kv + "' is not of the form name=value");
       attr_map[kv.substr(0, eq)] = parse_attr_value(kv.substr(eq + 1));
     }
     const Kernel kernel = registry.create_kernel(*op_name, attr_map);
     const SafetensorsFile input_file = SafetensorsFile::open(*in);
     std::vector<Tensor> inputs = gather_inputs(op, input_file);
-    for (std::size_t i = 0; i < inputs.size(); ++i)  // state inputs may be updated: never write into the mapping
+    for (std::size_t i = 0; i < inputs.size();
+         ++i)  // state inputs may be updated: never write into the mapping
       if (inputs[i].defined()) inputs[i] = inputs[i].clone();
     RunOptions run;
     run.training = *training;

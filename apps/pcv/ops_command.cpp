@@ -19,8 +19,12 @@ nlohmann::json attr_json(const AttrValue& value) {
 nlohmann::json args_json(const std::vector<ArgInfo>& args) {
   nlohmann::json out = nlohmann::json::array();
   for (const ArgInfo& a : args)
-    out.push_back({{"name", a.name}, {"doc", a.doc}, {"dtypes", a.dtypes}, {"optional", a.optional},
-                   {"state", a.state}, {"variadic", a.variadic},
+    out.push_back({{"name", a.name},
+                   {"doc", a.doc},
+                   {"dtypes", a.dtypes},
+                   {"optional", a.optional},
+                   {"state", a.state},
+                   {"variadic", a.variadic},
                    {"no_grad", a.no_grad}});
   return out;
 }
@@ -51,8 +55,9 @@ void print_args(std::ostream& out, const char* title, const std::vector<ArgInfo>
   if (args.empty()) out << "    (none)\n";
   Table table;
   for (const ArgInfo& a : args)
-    table.add({"    " + a.name, a.dtypes, std::string(a.optional ? "(optional) " : "") + (a.state ? "(state) " : "") +
-                       (a.variadic ? "(one or more) " : "") + a.doc});
+    table.add({"    " + a.name, a.dtypes,
+               std::string(a.optional ? "(optional) " : "") + (a.state ? "(state) " : "") +
+                   (a.variadic ? "(one or more) " : "") + a.doc});
   table.print(out);
 }
 

@@ -8,7 +8,9 @@
 namespace pcv::cli {
 
 ProgressBar::ProgressBar(std::string label)
-    : label_(std::move(label)), terminal_(isatty(STDERR_FILENO) != 0), last_draw_(std::chrono::steady_clock::now()) {}
+    : label_(std::move(label)),
+      terminal_(isatty(STDERR_FILENO) != 0),
+      last_draw_(std::chrono::steady_clock::now()) {}
 
 std::string format_duration(double s) {
   if (!(s >= 0) || !std::isfinite(s)) return "?";
@@ -31,8 +33,8 @@ void ProgressBar::update(double done, double total, const std::string& detail, d
     const int width = 28, filled = static_cast<int>(share * width);
     std::string bar(static_cast<std::size_t>(filled), '#');
     bar.resize(width, '.');
-    std::fprintf(stderr, "\r\033[K%s [%s] %3.0f%%  %s%s", label_.c_str(), bar.c_str(), share * 100, detail.c_str(),
-                 eta.c_str());
+    std::fprintf(stderr, "\r\033[K%s [%s] %3.0f%%  %s%s", label_.c_str(), bar.c_str(), share * 100,
+                 detail.c_str(), eta.c_str());
     std::fflush(stderr);
     drawn_ = true;
     last_draw_ = now;

@@ -23,7 +23,9 @@ void add_train_command(CLI::App& app, const PluginOptions& options) {
   auto resume = std::make_shared<bool>(false);
   auto epochs = std::make_shared<std::int64_t>(0);
   auto output_dir = std::make_shared<std::string>();
-  cmd->add_option("config", *config_path, "Training config file (JSON)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("config", *config_path, "Training config file (JSON)")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_flag("--resume", *resume, "Continue from output_dir/checkpoint.safetensors");
   cmd->add_option("--epochs", *epochs, "Override the config's number of epochs")->check(CLI::PositiveNumber);
   cmd->add_option("--output-dir", *output_dir, "Override the config's output_dir")->type_name("DIR");
@@ -37,7 +39,9 @@ void add_train_command(CLI::App& app, const PluginOptions& options) {
     Trainer trainer(registry, config);
     std::unique_ptr<ProgressBar> bar;
     trainer.on_progress = [&](const TrainProgress& p) {
-      if (!bar) bar = std::make_unique<ProgressBar>("epoch " + std::to_string(p.epoch) + "/" + std::to_string(p.epochs));
+      if (!bar)
+        bar = std::make_unique<ProgressBar>("epoch " + std::to_string(p.epoch) + "/" +
+                                            std::to_string(p.epochs));
       char detail[128];
       std::snprintf(detail, sizeof detail, "loss %.4f  acc %5.1f%%  %.0f samples/s", p.loss, 100 * p.accuracy,
                     p.samples_per_second);
@@ -50,9 +54,10 @@ void add_train_command(CLI::App& app, const PluginOptions& options) {
     trainer.on_epoch = [&](const EpochStats& e) {
       if (bar) bar->finish();
       bar.reset();
-      std::fprintf(stderr, "epoch %lld: lr %.3g  train loss %.4f acc %.1f%%", static_cast<long long>(e.epoch), e.lr,
-                   e.train_loss, 100 * e.train_accuracy);
-      if (!std::isnan(e.val_accuracy)) std::fprintf(stderr, "  val loss %.4f acc %.1f%%", e.val_loss, 100 * e.val_accuracy);
+      std::fprintf(stderr, "epoch %lld: lr %.3g  train loss %.4f acc %.1f%%", static_cast<long long>(e.epoch),
+                   e.lr, e.train_loss, 100 * e.train_accuracy);
+      if (!std::isnan(e.val_accuracy))
+        std::fprintf(stderr, "  val loss %.4f acc %.1f%%", e.val_loss, 100 * e.val_accuracy);
       std::fprintf(stderr, "  (%s)\n", format_duration(e.seconds).c_str());
     };
     trainer.run(*resume);

@@ -43,8 +43,9 @@ void Binary<Kind>::forward(sdk::ForwardContext& ctx) const {
       for (std::int64_t i = 0; i < n; ++i) py[i] = Kind::apply(pa[i], pb[i]);
       return;
     }
-    for_each_broadcast(y.shape(), a.shape(), b.shape(),
-                       [&](std::int64_t i, std::int64_t ia, std::int64_t ib) { py[i] = Kind::apply(pa[ia], pb[ib]); });
+    for_each_broadcast(
+        y.shape(), a.shape(), b.shape(),
+        [&](std::int64_t i, std::int64_t ia, std::int64_t ib) { py[i] = Kind::apply(pa[ia], pb[ib]); });
   });
 }
 
@@ -62,10 +63,11 @@ void Binary<Kind>::backward(sdk::BackwardContext& ctx) const {
     if (da) std::fill(da, da + a.numel(), T(0));
     if (db) std::fill(db, db + b.numel(), T(0));
     const T *g = dy.data(), *pa = a.data(), *pb = b.data();
-    for_each_broadcast(dy.shape(), a.shape(), b.shape(), [&](std::int64_t i, std::int64_t ia, std::int64_t ib) {
-      if (da) da[ia] += g[i] * Kind::d_da(pa[ia], pb[ib]);
-      if (db) db[ib] += g[i] * Kind::d_db(pa[ia], pb[ib]);
-    });
+    for_each_broadcast(dy.shape(), a.shape(), b.shape(),
+                       [&](std::int64_t i, std::int64_t ia, std::int64_t ib) {
+                         if (da) da[ia] += g[i] * Kind::d_da(pa[ia], pb[ib]);
+                         if (db) db[ib] += g[i] * Kind::d_db(pa[ia], pb[ib]);
+                       });
   });
 }
 

@@ -20,22 +20,34 @@ struct AddKind {
   static constexpr const char* name = "add";
   static constexpr const char* doc = "Elementwise sum y = a + b, with NumPy broadcasting.";
   template <class T>
-  static T apply(T a, T b) { return a + b; }
+  static T apply(T a, T b) {
+    return a + b;
+  }
   template <class T>
-  static T d_da(T /*a*/, T /*b*/) { return T(1); }
+  static T d_da(T /*a*/, T /*b*/) {
+    return T(1);
+  }
   template <class T>
-  static T d_db(T /*a*/, T /*b*/) { return T(1); }
+  static T d_db(T /*a*/, T /*b*/) {
+    return T(1);
+  }
 };
 
 struct MulKind {
   static constexpr const char* name = "mul";
   static constexpr const char* doc = "Elementwise product y = a * b, with NumPy broadcasting.";
   template <class T>
-  static T apply(T a, T b) { return a * b; }
+  static T apply(T a, T b) {
+    return a * b;
+  }
   template <class T>
-  static T d_da(T /*a*/, T b) { return b; }
+  static T d_da(T /*a*/, T b) {
+    return b;
+  }
   template <class T>
-  static T d_db(T a, T /*b*/) { return a; }
+  static T d_db(T a, T /*b*/) {
+    return a;
+  }
 };
 
 using Add = Binary<AddKind>;

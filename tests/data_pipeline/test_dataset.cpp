@@ -84,7 +84,6 @@ class DatasetTest : public test::TempDirTest {
     fs::create_directories(path.parent_path());
     write_point_cloud(path, c);
   }
-
 };
 
 TEST_F(DatasetTest, FromClassFolders) {

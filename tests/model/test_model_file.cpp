@@ -69,9 +69,11 @@ TEST_F(ModelFile, TruncatedFile) {
   small_model().save(dir_ / "m.safetensors");
   const std::string b = bytes(dir_ / "m.safetensors");
   write(dir_ / "t.safetensors", b.substr(0, b.size() - 5));
-  EXPECT_THAT(error_loading(dir_ / "t.safetensors"), AllOf(HasSubstr("t.safetensors"), HasSubstr("outside the file")));
+  EXPECT_THAT(error_loading(dir_ / "t.safetensors"),
+              AllOf(HasSubstr("t.safetensors"), HasSubstr("outside the file")));
   write(dir_ / "t4.safetensors", b.substr(0, 4));
-  EXPECT_THAT(error_loading(dir_ / "t4.safetensors"), AllOf(HasSubstr("t4.safetensors"), HasSubstr("truncated")));
+  EXPECT_THAT(error_loading(dir_ / "t4.safetensors"),
+              AllOf(HasSubstr("t4.safetensors"), HasSubstr("truncated")));
 }
 
 TEST_F(ModelFile, HeaderTooBig) {
@@ -91,16 +93,16 @@ std::string file_with_header(const std::string& header, std::size_t data_bytes) 
 }
 
 TEST_F(ModelFile, OverlappingOffsets) {
-  write(dir_ / "o.safetensors",
-        file_with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                         R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-                         12));
+  write(dir_ / "o.safetensors", file_with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                                 R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                                                 12));
   EXPECT_THAT(error_loading(dir_ / "o.safetensors"),
               AllOf(HasSubstr("o.safetensors"), HasSubstr("tensor 'b'"), HasSubstr("overlaps tensor 'a'")));
 }
 
 TEST_F(ModelFile, WrongDtypeSize) {
-  write(dir_ / "d.safetensors", file_with_header(R"({"w":{"dtype":"F64","shape":[3],"data_offsets":[0,12]}})", 12));
+  write(dir_ / "d.safetensors",
+        file_with_header(R"({"w":{"dtype":"F64","shape":[3],"data_offsets":[0,12]}})", 12));
   EXPECT_THAT(error_loading(dir_ / "d.safetensors"),
               AllOf(HasSubstr("d.safetensors"), HasSubstr("tensor 'w'"), HasSubstr("needs 24")));
 }
@@ -135,10 +137,11 @@ TEST_F(ModelFile, GraphNamingAMissingOp) {
   Model m = small_model();
   m.graph.nodes[0].op = "nn.linnear";
   m.save(dir_ / "op.safetensors");
-  const Model loaded = Model::load(dir_ / "op.safetensors");  // ops are checked against the plugins at run time
+  const Model loaded =
+      Model::load(dir_ / "op.safetensors");  // ops are checked against the plugins at run time
   try {
-    GraphRuntime(test::builtin_plugins(), loaded.graph, TensorMap(loaded.tensors.begin(), loaded.tensors.end()),
-                 (dir_ / "op.safetensors").string());
+    GraphRuntime(test::builtin_plugins(), loaded.graph,
+                 TensorMap(loaded.tensors.begin(), loaded.tensors.end()), (dir_ / "op.safetensors").string());
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
     EXPECT_THAT(e.what(), AllOf(HasSubstr("op.safetensors"), HasSubstr("node 'fc'"),
@@ -149,7 +152,8 @@ TEST_F(ModelFile, GraphNamingAMissingOp) {
 TEST_F(ModelFile, BrokenGraphJson) {
   write_safetensors(dir_ / "j.safetensors", {{"w", Tensor::from<float>({1}, {1})}},
                     {{kFormatKey, "1"}, {kGraphKey, "{\"inputs\": ["}});
-  EXPECT_THAT(error_loading(dir_ / "j.safetensors"), AllOf(HasSubstr("j.safetensors"), HasSubstr("not valid JSON")));
+  EXPECT_THAT(error_loading(dir_ / "j.safetensors"),
+              AllOf(HasSubstr("j.safetensors"), HasSubstr("not valid JSON")));
 }
 
 }  // namespace

@@ -86,7 +86,6 @@ class SafetensorsTest : public test::TempDirTest {
     ADD_FAILURE() << "opening " << path << " did not throw";
     return "";
   }
-
 };
 
 // --- Round trips --------------------------------------------------------------------------------

@@ -39,10 +39,14 @@ TEST(FoldBatchNorm, ConvAndLinearGiveTheSameOutputs) {
       {"name": "bn2", "op": "nn.batch_norm", "inputs": ["l", "", "", "bn2.mean", "bn2.var"], "outputs": ["y"]}
     ]})",
                                    "fold test");
-  TensorMap stored{{"conv.weight", random_tensor({4, 3, 3, 3}, 1)}, {"bn1.weight", random_tensor({4}, 2)},
-                   {"bn1.bias", random_tensor({4}, 3)},          {"bn1.mean", random_tensor({4}, 4)},
-                   {"bn1.var", positive({4}, 5)},                {"fc.weight", random_tensor({5, 4}, 6)},
-                   {"fc.bias", random_tensor({5}, 7)},           {"bn2.mean", random_tensor({5}, 8)},
+  TensorMap stored{{"conv.weight", random_tensor({4, 3, 3, 3}, 1)},
+                   {"bn1.weight", random_tensor({4}, 2)},
+                   {"bn1.bias", random_tensor({4}, 3)},
+                   {"bn1.mean", random_tensor({4}, 4)},
+                   {"bn1.var", positive({4}, 5)},
+                   {"fc.weight", random_tensor({5, 4}, 6)},
+                   {"fc.bias", random_tensor({5}, 7)},
+                   {"bn2.mean", random_tensor({5}, 8)},
                    {"bn2.var", positive({5}, 9)}};
   const Tensor x = random_tensor({2, 3, 7, 6}, 10);
   GraphRuntime plain(test::builtin_plugins(), g, stored);
@@ -65,7 +69,8 @@ TEST(FoldBatchNorm, LeavesALayerWhoseOutputIsReadElsewhere) {
       {"name": "bn", "op": "nn.batch_norm", "inputs": ["l", "", "", "m", "v"], "outputs": ["y"]}
     ]})",
                                    "fold test");
-  TensorMap stored{{"fc.weight", random_tensor({3, 2}, 1)}, {"m", random_tensor({3}, 2)}, {"v", positive({3}, 3)}};
+  TensorMap stored{
+      {"fc.weight", random_tensor({3, 2}, 1)}, {"m", random_tensor({3}, 2)}, {"v", positive({3}, 3)}};
   const auto [folded, count] = fold_batch_norm(test::builtin_plugins(), g, stored);
   EXPECT_EQ(count, 0);
   EXPECT_EQ(folded.nodes.size(), 2u);

@@ -68,11 +68,12 @@ TEST(GraphRuntime, ReusesBuffersOfDeadIntermediates) {
   for (int i = 0; i < n; ++i) {
     const std::string in = i == 0 ? "x" : "t" + std::to_string(i);
     const std::string out = i == n - 1 ? "y" : "t" + std::to_string(i + 1);
-    nodes += std::string(i ? "," : "") + R"({"name": "n)" + std::to_string(i) + R"(", "op": "nn.add", "inputs": [")" +
-             in + R"(", "one"], "outputs": [")" + out + R"("]})";
+    nodes += std::string(i ? "," : "") + R"({"name": "n)" + std::to_string(i) +
+             R"(", "op": "nn.add", "inputs": [")" + in + R"(", "one"], "outputs": [")" + out + R"("]})";
   }
   const Graph g = Graph::from_json(
-      R"({"inputs": [{"name": "x", "dtype": "float64"}], "outputs": ["y"], "nodes": [)" + nodes + "]}", "chain");
+      R"({"inputs": [{"name": "x", "dtype": "float64"}], "outputs": ["y"], "nodes": [)" + nodes + "]}",
+      "chain");
   GraphRuntime rt(test::builtin_plugins(), g, {{"one", Tensor::from<double>({}, {1.0})}});
   const Tensor x = random_tensor({1000}, 4);
   const Tensor y = rt.run({{"x", x}}).at("y");
@@ -117,7 +118,8 @@ TEST(GraphRuntime, GradientsAccumulateUntilZeroed) {
   const Tensor once = rt.gradients().at("a").clone();
   rt.forward_for_training({{"x", x}}, {});
   rt.backward({{"y", dy}});
-  for (int i = 0; i < 3; ++i) EXPECT_DOUBLE_EQ(rt.gradients().at("a").data<double>()[i], 2 * once.data<double>()[i]);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_DOUBLE_EQ(rt.gradients().at("a").data<double>()[i], 2 * once.data<double>()[i]);
   rt.zero_gradients();
   EXPECT_TRUE(rt.gradients().empty());
   EXPECT_THAT(error_of([&] { rt.backward({{"y", dy}}); }), HasSubstr("needs a forward_for_training() first"));
@@ -126,14 +128,17 @@ TEST(GraphRuntime, GradientsAccumulateUntilZeroed) {
 TEST(GraphRuntime, RefusesAnUnknownOpNamingNodeAndOp) {
   Graph g = two_path_graph();
   g.nodes[1].op = "nn.mull";
-  const std::string e = error_of([&] { GraphRuntime(test::builtin_plugins(), g, two_path_weights(), "m.safetensors"); });
+  const std::string e =
+      error_of([&] { GraphRuntime(test::builtin_plugins(), g, two_path_weights(), "m.safetensors"); });
   EXPECT_THAT(e, HasSubstr("m.safetensors"));
   EXPECT_THAT(e, HasSubstr("node 'scale'"));
   EXPECT_THAT(e, HasSubstr("no loaded plugin provides op 'nn.mull'"));
 }
 
 TEST(GraphRuntime, RefusesAMissingStoredTensor) {
-  const std::string e = error_of([&] { GraphRuntime(test::builtin_plugins(), two_path_graph(), {{"a", random_tensor({3}, 1)}}); });
+  const std::string e = error_of([&] {
+    GraphRuntime(test::builtin_plugins(), two_path_graph(), {{"a", random_tensor({3}, 1)}});
+  });
   EXPECT_THAT(e, HasSubstr("tensor 'b' is read by the graph but neither stored nor produced"));
 }
 
@@ -151,15 +156,23 @@ TEST(GraphRuntime, RefusesWrongArityAndBadAttributes) {
 TEST(GraphRuntime, RefusesInputsThatDoNotFitTheGraph) {
   GraphRuntime rt(test::builtin_plugins(), two_path_graph(), two_path_weights(), "model.safetensors");
   EXPECT_THAT(error_of([&] { rt.run({}); }), HasSubstr("input 'x' is missing"));
-  EXPECT_THAT(error_of([&] { rt.run({{"x", random_tensor({2, 4}, 1)}}); }),
+  EXPECT_THAT(error_of([&] {
+                rt.run({{"x", random_tensor({2, 4}, 1)}});
+              }),
               HasSubstr("input 'x' is float64[2, 4], the graph expects float64[-1, 3]"));
-  EXPECT_THAT(error_of([&] { rt.run({{"x", random_tensor({2, 3}, 1)}, {"z", random_tensor({1}, 1)}}); }),
+  EXPECT_THAT(error_of([&] {
+                rt.run({{"x", random_tensor({2, 3}, 1)}, {"z", random_tensor({1}, 1)}});
+              }),
               HasSubstr("the graph has no input 'z'"));
 }
 
 TEST(GraphRuntime, ShapeErrorsNameTheNode) {
-  GraphRuntime rt(test::builtin_plugins(), two_path_graph(), {{"a", random_tensor({5}, 1)}, {"b", random_tensor({3}, 2)}});
-  EXPECT_THAT(error_of([&] { rt.run({{"x", random_tensor({2, 3}, 1)}}); }), HasSubstr("node 'shift' (nn.add)"));
+  GraphRuntime rt(test::builtin_plugins(), two_path_graph(),
+                  {{"a", random_tensor({5}, 1)}, {"b", random_tensor({3}, 2)}});
+  EXPECT_THAT(error_of([&] {
+                rt.run({{"x", random_tensor({2, 3}, 1)}});
+              }),
+              HasSubstr("node 'shift' (nn.add)"));
 }
 
 TEST(GraphRuntime, InfersOutputShapesWithoutComputing) {
@@ -179,17 +192,27 @@ TEST(Graph, RoundTripsThroughJson) {
 }
 
 TEST(Graph, RefusesBrokenGraphs) {
-  EXPECT_THAT(error_of([] { Graph::from_json("{", "g.json"); }), HasSubstr("g.json: invalid graph: not valid JSON"));
-  EXPECT_THAT(error_of([] { Graph::from_json(R"({"inputs": [], "outputs": ["y"], "nodes": [
+  EXPECT_THAT(error_of([] { Graph::from_json("{", "g.json"); }),
+              HasSubstr("g.json: invalid graph: not valid JSON"));
+  EXPECT_THAT(error_of([] {
+                Graph::from_json(R"({"inputs": [], "outputs": ["y"], "nodes": [
       {"name": "a", "op": "nn.add", "inputs": ["x", "x"], "outputs": ["y"]},
-      {"name": "b", "op": "nn.add", "inputs": ["x", "x"], "outputs": ["y"]}]})", "g"); }),
+      {"name": "b", "op": "nn.add", "inputs": ["x", "x"], "outputs": ["y"]}]})",
+                                 "g");
+              }),
               HasSubstr("tensor 'y' (an output of node 'b') is produced twice"));
-  EXPECT_THAT(error_of([] { Graph::from_json(R"({"inputs": [], "outputs": ["z"], "nodes": [
+  EXPECT_THAT(error_of([] {
+                Graph::from_json(R"({"inputs": [], "outputs": ["z"], "nodes": [
       {"name": "a", "op": "nn.add", "inputs": ["y", "w"], "outputs": ["z"]},
-      {"name": "b", "op": "nn.add", "inputs": ["w", "w"], "outputs": ["y"]}]})", "g"); }),
+      {"name": "b", "op": "nn.add", "inputs": ["w", "w"], "outputs": ["y"]}]})",
+                                 "g");
+              }),
               HasSubstr("node 'a' reads 'y' before the node that produces it"));
-  EXPECT_THAT(error_of([] { Graph::from_json(R"({"inputs": [], "outputs": ["y"], "nodes": [
-      {"name": "a", "inputs": ["w"], "outputs": ["y"]}]})", "g"); }),
+  EXPECT_THAT(error_of([] {
+                Graph::from_json(R"({"inputs": [], "outputs": ["y"], "nodes": [
+      {"name": "a", "inputs": ["w"], "outputs": ["y"]}]})",
+                                 "g");
+              }),
               HasSubstr("node 'a': invalid graph: 'op' (\"plugin.op\") is missing"));
   EXPECT_THAT(error_of([] { Graph::from_json(R"({"inputs": [], "outputs": ["q"], "nodes": []})", "g"); }),
               HasSubstr("graph output 'q' is not produced"));

@@ -72,15 +72,28 @@ std::vector<Tensor> golden_tensors(const nlohmann::json& list) {
 inline AttrMap golden_attrs(const OpInfo& op, const nlohmann::json& attrs) {
   AttrMap out;
   for (const auto& [name, v] : attrs.items()) {
-    const auto spec = std::find_if(op.attrs.begin(), op.attrs.end(), [&](const AttrInfo& a) { return a.name == name; });
+    const auto spec =
+        std::find_if(op.attrs.begin(), op.attrs.end(), [&](const AttrInfo& a) { return a.name == name; });
     if (spec == op.attrs.end()) throw std::runtime_error(op.full_name + " has no attribute '" + name + "'");
     switch (spec->type) {
-      case PCV_ATTR_INT: out[name] = v.get<std::int64_t>(); break;
-      case PCV_ATTR_FLOAT: out[name] = v.get<double>(); break;
-      case PCV_ATTR_BOOL: out[name] = v.get<bool>(); break;
-      case PCV_ATTR_STRING: out[name] = v.get<std::string>(); break;
-      case PCV_ATTR_INTS: out[name] = v.get<std::vector<std::int64_t>>(); break;
-      default: out[name] = v.get<std::vector<double>>(); break;
+      case PCV_ATTR_INT:
+        out[name] = v.get<std::int64_t>();
+        break;
+      case PCV_ATTR_FLOAT:
+        out[name] = v.get<double>();
+        break;
+      case PCV_ATTR_BOOL:
+        out[name] = v.get<bool>();
+        break;
+      case PCV_ATTR_STRING:
+        out[name] = v.get<std::string>();
+        break;
+      case PCV_ATTR_INTS:
+        out[name] = v.get<std::vector<std::int64_t>>();
+        break;
+      default:
+        out[name] = v.get<std::vector<double>>();
+        break;
     }
   }
   return out;
@@ -102,7 +115,8 @@ int expect_golden_cases(const std::string& file, GoldenTolerance tol, const std:
     if (op_name.rfind(op_prefix, 0) != 0) continue;
     SCOPED_TRACE(file + ": " + c.value("name", op_name));
     const OpInfo& op = builtin_plugins().op(op_name);
-    const Kernel kernel = builtin_plugins().create_kernel(op_name, golden_attrs(op, c.value("attrs", nlohmann::json::object())));
+    const Kernel kernel = builtin_plugins().create_kernel(
+        op_name, golden_attrs(op, c.value("attrs", nlohmann::json::object())));
     RunOptions options;
     options.training = c.value("training", false);
 
@@ -116,7 +130,8 @@ int expect_golden_cases(const std::string& file, GoldenTolerance tol, const std:
       EXPECT_EQ(outputs[i].shape(), expected[i].shape()) << "output " << i;
       EXPECT_TRUE(same_dtype(outputs[i].dtype(), expected[i].dtype())) << "output " << i;
       if (outputs[i].shape() != expected[i].shape()) continue;
-      EXPECT_LE(relative_error(as_doubles(outputs[i]), as_doubles(expected[i])), tol.forward) << "output " << i;
+      EXPECT_LE(relative_error(as_doubles(outputs[i]), as_doubles(expected[i])), tol.forward)
+          << "output " << i;
     }
     if (c.contains("state_after"))
       for (const auto& [index, t] : c.at("state_after").items()) {
@@ -141,7 +156,8 @@ int expect_golden_cases(const std::string& file, GoldenTolerance tol, const std:
         ADD_FAILURE() << "gradient of input " << i << " is missing or has the wrong shape";
         continue;
       }
-      EXPECT_LE(relative_error(as_doubles(grads[i]), as_doubles(want)), tol.gradient) << "gradient of input " << i;
+      EXPECT_LE(relative_error(as_doubles(grads[i]), as_doubles(want)), tol.gradient)
+          << "gradient of input " << i;
     }
     ++ran;
   }

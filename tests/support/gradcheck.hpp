@@ -27,7 +27,8 @@ inline void expect_backward_matches_differences(const Kernel& kernel, const std:
   std::vector<bool> wanted;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const ArgInfo& spec = specs[std::min(i, specs.size() - 1)];
-    wanted.push_back(inputs[i].defined() && same_dtype(inputs[i].dtype(), kFloat64) && !spec.state && !spec.no_grad);
+    wanted.push_back(inputs[i].defined() && same_dtype(inputs[i].dtype(), kFloat64) && !spec.state &&
+                     !spec.no_grad);
   }
   const auto copies = [](const std::vector<Tensor>& in) {
     std::vector<Tensor> out;

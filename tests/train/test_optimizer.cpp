@@ -39,7 +39,8 @@ void replay_trajectories(double tol) {
       for (std::size_t i = 0; i < shapes.size(); ++i) {
         const auto want = step.at("params")[i].get<std::vector<double>>();
         const T* have = params[name(i)].template data<T>();
-        for (std::size_t k = 0; k < want.size(); ++k) EXPECT_NEAR(have[k], want[k], tol * (1 + std::abs(want[k])));
+        for (std::size_t k = 0; k < want.size(); ++k)
+          EXPECT_NEAR(have[k], want[k], tol * (1 + std::abs(want[k])));
       }
     }
   }
@@ -49,7 +50,8 @@ TEST(Optimizer, MatchesTorchOptimInFloat64) { replay_trajectories<double>(1e-12)
 TEST(Optimizer, MatchesTorchOptimInFloat32) { replay_trajectories<float>(1e-6); }
 
 TEST(Optimizer, StateRoundTripContinuesTheSameTrajectory) {
-  for (const char* config : {R"({"name": "sgd", "lr": 0.1, "momentum": 0.9})", R"({"name": "adamw", "lr": 0.01})"}) {
+  for (const char* config :
+       {R"({"name": "sgd", "lr": 0.1, "momentum": 0.9})", R"({"name": "adamw", "lr": 0.01})"}) {
     const OptimizerConfig c = OptimizerConfig::from_json(config, "test");
     auto a = Optimizer::create(c), b = Optimizer::create(c);
     TensorMap pa{{"w", Tensor::from<double>({2}, {1.0, -2.0})}};
@@ -73,7 +75,8 @@ TEST(Schedule, MatchesTorchSchedulers) {
     const auto lrs = s.at("lrs").get<std::vector<double>>();
     const std::int64_t epochs = s.at("epochs").get<std::int64_t>();
     for (std::int64_t e = 0; e < epochs; ++e)
-      EXPECT_NEAR(c.lr_at(e, epochs, s.at("base_lr").get<double>()), lrs[e], 1e-12) << c.kind << " epoch " << e;
+      EXPECT_NEAR(c.lr_at(e, epochs, s.at("base_lr").get<double>()), lrs[e], 1e-12)
+          << c.kind << " epoch " << e;
   }
 }
 
@@ -94,7 +97,8 @@ TEST(OptimizerConfig, RefusesTyposAndBadValues) {
     }
     return std::string("(no error)");
   };
-  EXPECT_THAT(error(R"({"name": "sgd", "lr": 0.1, "momentun": 0.9})"), ::testing::HasSubstr("unknown key 'momentun'"));
+  EXPECT_THAT(error(R"({"name": "sgd", "lr": 0.1, "momentun": 0.9})"),
+              ::testing::HasSubstr("unknown key 'momentun'"));
   EXPECT_THAT(error(R"({"name": "adam"})"), ::testing::HasSubstr("'name' must be \"sgd\" or \"adamw\""));
   EXPECT_THAT(error(R"({"lr": -1})"), ::testing::HasSubstr("'lr' must be > 0"));
   EXPECT_THAT(error(R"({"lr": "fast"})"), ::testing::HasSubstr("'lr' has the wrong type"));

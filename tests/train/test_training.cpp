@@ -44,7 +44,8 @@ PointCloud make_shape(int cls, std::mt19937_64& rng) {
       const double r = std::sqrt(std::abs(u(rng))), t = 3.14159265 * u(rng);
       p[0] = r * std::cos(t), p[1] = r * std::sin(t), p[2] = 0.02 * u(rng);
     }
-    const double x = p[0] * std::cos(angle) - p[1] * std::sin(angle), y = p[0] * std::sin(angle) + p[1] * std::cos(angle);
+    const double x = p[0] * std::cos(angle) - p[1] * std::sin(angle),
+                 y = p[0] * std::sin(angle) + p[1] * std::cos(angle);
     for (double v : {x, y, p[2]}) c.points.push_back(static_cast<float>(scale * v));
   }
   return c;
@@ -126,7 +127,8 @@ TEST_F(Training, ReachesAccuracyDeterministicallyAndResumes) {
   ASSERT_EQ(a.history().size(), 8u);
   EXPECT_GE(a.history().back().val_accuracy, 0.9) << "validation accuracy after 72 steps";
   EXPECT_LT(a.history().back().train_loss, a.history().front().train_loss);
-  for (const char* f : {"model.safetensors", "checkpoint.safetensors", "log.csv", "curves.png", "confusion.png"})
+  for (const char* f :
+       {"model.safetensors", "checkpoint.safetensors", "log.csv", "curves.png", "confusion.png"})
     EXPECT_TRUE(fs::exists(dir_ / "run_a" / f)) << f;
 
   // The same seed and thread count give the same run, bit for bit.
@@ -151,7 +153,8 @@ TEST_F(Training, ReachesAccuracyDeterministicallyAndResumes) {
   EXPECT_EQ(resumed.history().back().val_accuracy, a.history().back().val_accuracy);
 
   // The trained model file classifies with the preprocessing it recorded.
-  Classifier classifier(test::builtin_plugins(), Model::load(dir_ / "run_a" / "model.safetensors"), "trained");
+  Classifier classifier(test::builtin_plugins(), Model::load(dir_ / "run_a" / "model.safetensors"),
+                        "trained");
   EXPECT_EQ(classifier.labels(), (std::vector<std::string>{"cube", "disk", "sphere"}));
   const Evaluation e = evaluate(classifier, PointCloudDataset::from_class_folders(dir_ / "data"), 16, 1);
   EXPECT_EQ(e.confusion.total(), 90);
@@ -159,7 +162,8 @@ TEST_F(Training, ReachesAccuracyDeterministicallyAndResumes) {
 }
 
 TEST_F(Training, ConfigErrorsNameTheProblem) {
-  EXPECT_THROW(TrainConfig::from_json(R"({"model": "m", "data": {"train": "d"}, "epocs": 3})", dir_, "c.json"), Error);
+  EXPECT_THROW(
+      TrainConfig::from_json(R"({"model": "m", "data": {"train": "d"}, "epocs": 3})", dir_, "c.json"), Error);
   try {
     TrainConfig::from_json(R"({"model": "m", "data": {"train": "d"}, "epocs": 3})", dir_, "c.json");
   } catch (const Error& e) {

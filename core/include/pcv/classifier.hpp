@@ -39,7 +39,8 @@ struct Evaluation {
 };
 
 // Classifies every sample of `data` (whose labels must be the model's or a subset of them).
-Evaluation evaluate(Classifier& classifier, const PointCloudDataset& data, std::int64_t batch_size, int threads,
+Evaluation evaluate(Classifier& classifier, const PointCloudDataset& data, std::int64_t batch_size,
+                    int threads,
                     const std::function<void(std::size_t done, std::size_t total)>& progress = {});
 
 }  // namespace pcv

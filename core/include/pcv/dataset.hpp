@@ -140,6 +140,4 @@ struct Batch {
 Batch load_batch(const PointCloudDataset& data, std::span<const std::size_t> indices,
                  const Preprocessing& pre, const Augmentation* aug, std::uint64_t seed, int num_threads);
 
-
-
 }  // namespace pcv

@@ -16,9 +16,9 @@ struct OpInfo;
 
 // How a forward or backward call runs (pcv_forward_args: run_flags, num_threads, seed).
 struct RunOptions {
-  bool training = false;    // batch statistics, dropout and state updates on
-  int num_threads = 0;      // 0: pcv::num_threads()
-  std::uint64_t seed = 0;   // for random ops; the same seed gives the same result
+  bool training = false;   // batch statistics, dropout and state updates on
+  int num_threads = 0;     // 0: pcv::num_threads()
+  std::uint64_t seed = 0;  // for random ops; the same seed gives the same result
 };
 
 // Movable, not copyable. Safe to call from several threads: calls into an op without
@@ -49,8 +49,8 @@ class Kernel {
   // Gradients of the inputs given the gradients of the outputs. wanted[i] == false skips
   // input i (its entry in the result is then an absent Tensor); empty means all.
   std::vector<Tensor> backward(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
-                               const std::vector<Tensor>& grad_outputs,
-                               const std::vector<bool>& wanted = {}, const RunOptions& options = {}) const;
+                               const std::vector<Tensor>& grad_outputs, const std::vector<bool>& wanted = {},
+                               const RunOptions& options = {}) const;
 
  private:
   friend class Registry;

@@ -14,7 +14,9 @@ class ConfusionMatrix {
   void add(std::int64_t truth, std::int64_t predicted);
   std::size_t classes() const { return n_; }
   // Samples of class `truth` predicted as `predicted`.
-  std::int64_t count(std::size_t truth, std::size_t predicted) const { return counts_[truth * n_ + predicted]; }
+  std::int64_t count(std::size_t truth, std::size_t predicted) const {
+    return counts_[truth * n_ + predicted];
+  }
   std::int64_t total() const;
   double accuracy() const;  // overall: correct / total (0 when empty)
   // Per class: correct / samples of that class; NaN for a class without samples.

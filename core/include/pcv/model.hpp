@@ -13,9 +13,9 @@
 namespace pcv {
 
 // __metadata__ keys of a model file. Other keys are kept as they are (checkpoints use some).
-inline constexpr const char* kFormatKey = "pcv.format";              // "1"
-inline constexpr const char* kGraphKey = "pcv.graph";                // Graph::to_json()
-inline constexpr const char* kLabelsKey = "pcv.labels";              // JSON list of class names
+inline constexpr const char* kFormatKey = "pcv.format";                // "1"
+inline constexpr const char* kGraphKey = "pcv.graph";                  // Graph::to_json()
+inline constexpr const char* kLabelsKey = "pcv.labels";                // JSON list of class names
 inline constexpr const char* kPreprocessingKey = "pcv.preprocessing";  // JSON object, see datasets
 inline constexpr int kModelFormatVersion = 1;
 
@@ -23,7 +23,7 @@ struct Model {
   Graph graph;
   std::map<std::string, Tensor> tensors;  // parameters, state and anything else stored, by name
   std::vector<std::string> labels;
-  std::string preprocessing = "{}";       // JSON object
+  std::string preprocessing = "{}";             // JSON object
   std::map<std::string, std::string> metadata;  // other __metadata__ entries
 
   // Reads and checks a model file: format version, graph, and that every tensor the graph

@@ -13,9 +13,9 @@ namespace pcv {
 struct OptimizerConfig {
   std::string name = "sgd";  // "sgd" or "adamw"
   double lr = 0.01;
-  double weight_decay = 0.0;  // sgd: L2 added to the gradient; adamw: decoupled decay
-  double momentum = 0.0;      // sgd
-  bool nesterov = false;      // sgd; needs momentum > 0
+  double weight_decay = 0.0;                      // sgd: L2 added to the gradient; adamw: decoupled decay
+  double momentum = 0.0;                          // sgd
+  bool nesterov = false;                          // sgd; needs momentum > 0
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adamw
 
   // {"name": "adamw", "lr": 0.001, ...}; unknown keys and bad values are errors naming `where`.
@@ -39,7 +39,7 @@ struct ScheduleConfig {
   std::string kind = "constant";  // "constant", "step" or "cosine"
   std::int64_t step_size = 30;    // step: multiply by gamma every step_size epochs
   double gamma = 0.1;
-  double min_lr = 0.0;            // cosine: the floor the learning rate approaches at the end
+  double min_lr = 0.0;             // cosine: the floor the learning rate approaches at the end
   std::int64_t warmup_epochs = 0;  // linear ramp from lr/(warmup+1) before the schedule
 
   static ScheduleConfig from_json(std::string_view json, const std::string& where);

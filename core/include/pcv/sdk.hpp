@@ -313,11 +313,12 @@ class ArgName {
     const pcv_arg_spec* const* specs = output_ ? desc_->outputs : desc_->inputs;
     const std::size_t n = output_ ? desc_->num_outputs : desc_->num_inputs;
     // Past the schema's end: copies of a variadic last input.
-    const std::string name = index_ < n ? std::string(specs[index_]->name)
-                             : n > 0    ? std::string(specs[n - 1]->name) + "[" + std::to_string(index_ - n + 1) + "]"
-                                        : "#" + std::to_string(index_);
-    return std::string(gradient_ ? "gradient of " : "") + (output_ ? "output '" : "input '") + name + "' of " +
-           desc_->name;
+    const std::string name =
+        index_ < n ? std::string(specs[index_]->name)
+        : n > 0    ? std::string(specs[n - 1]->name) + "[" + std::to_string(index_ - n + 1) + "]"
+                   : "#" + std::to_string(index_);
+    return std::string(gradient_ ? "gradient of " : "") + (output_ ? "output '" : "input '") + name +
+           "' of " + desc_->name;
   }
   operator std::string() const { return str(); }
   friend std::ostream& operator<<(std::ostream& out, const ArgName& n) { return out << n.str(); }

@@ -34,7 +34,8 @@ struct TrainConfig {
 
   // JSON; relative paths are relative to the config file's folder. Unknown keys are errors.
   static TrainConfig from_file(const std::filesystem::path& path);
-  static TrainConfig from_json(std::string_view json, const std::filesystem::path& base_dir, const std::string& where);
+  static TrainConfig from_json(std::string_view json, const std::filesystem::path& base_dir,
+                               const std::string& where);
   std::string to_json() const;
 };
 

@@ -97,7 +97,8 @@ void check_names(const Graph& g, const std::string& where) {
     available.insert(n.outputs.begin(), n.outputs.end());
   }
   for (const std::string& out : g.outputs)
-    if (!available.count(out)) bad_graph(where, "graph output '" + out + "' is not produced by any node or input");
+    if (!available.count(out))
+      bad_graph(where, "graph output '" + out + "' is not produced by any node or input");
 }
 
 }  // namespace
@@ -124,7 +125,8 @@ Graph Graph::from_json(std::string_view text, const std::string& where) {
     g.outputs = strings(j, "outputs", where);
     if (g.outputs.empty()) bad_graph(where, "'outputs' (a non-empty list of tensor names) is missing");
     if (!j.contains("nodes") || !j.at("nodes").is_array()) bad_graph(where, "'nodes' (a list) is missing");
-    for (std::size_t i = 0; i < j.at("nodes").size(); ++i) g.nodes.push_back(node_from_json(j.at("nodes")[i], i, where));
+    for (std::size_t i = 0; i < j.at("nodes").size(); ++i)
+      g.nodes.push_back(node_from_json(j.at("nodes")[i], i, where));
     g.frozen = strings(j, "frozen", where);
   } catch (const json::exception& e) {
     bad_graph(where, e.what());

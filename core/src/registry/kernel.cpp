@@ -192,8 +192,8 @@ void Kernel::forward_into(const std::vector<Tensor>& inputs, std::vector<Tensor>
 }
 
 std::vector<Tensor> Kernel::backward(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
-                                     const std::vector<Tensor>& grad_outputs,
-                                     const std::vector<bool>& wanted, const RunOptions& options) const {
+                                     const std::vector<Tensor>& grad_outputs, const std::vector<bool>& wanted,
+                                     const RunOptions& options) const {
   const pcv_op_desc& d = op_->binding->desc;
   if (d.backward == nullptr) throw Error(op_->full_name + " has no backward", PCV_ERR_NOT_SUPPORTED);
   const std::size_t n = check_inputs(*op_, inputs);

@@ -60,12 +60,14 @@ std::pair<Graph, int> fold_batch_norm(const Registry& registry, const Graph& gra
   for (std::size_t k = 0; k < graph.nodes.size(); ++k) {
     const GraphNode& layer = graph.nodes[k];
     const GraphNode* bn = k + 1 < graph.nodes.size() ? &graph.nodes[k + 1] : nullptr;
-    const bool candidate = bn && is_affine_layer(layer.op) && bn->op == "nn.batch_norm" && !bn->inputs.empty() &&
-                           bn->inputs[0] == layer.outputs[0] && readers[layer.outputs[0]] == 1;
+    const bool candidate = bn && is_affine_layer(layer.op) && bn->op == "nn.batch_norm" &&
+                           !bn->inputs.empty() && bn->inputs[0] == layer.outputs[0] &&
+                           readers[layer.outputs[0]] == 1;
     const Tensor* w = candidate ? stored_input(layer, 1, stored) : nullptr;
     const Tensor* mean = candidate ? stored_input(*bn, 3, stored) : nullptr;
     const Tensor* var = candidate ? stored_input(*bn, 4, stored) : nullptr;
-    if (!w || !mean || !var || (layer.inputs.size() > 2 && !layer.inputs[2].empty() && !stored_input(layer, 2, stored))) {
+    if (!w || !mean || !var ||
+        (layer.inputs.size() > 2 && !layer.inputs[2].empty() && !stored_input(layer, 2, stored))) {
       folded.nodes.push_back(layer);
       continue;
     }

@@ -14,7 +14,7 @@ struct GraphRuntime::Node {
   const GraphNode* spec;
   const OpInfo* op;
   Kernel kernel;
-  std::vector<bool> no_grad;      // per input slot: state, or not differentiated by the op
+  std::vector<bool> no_grad;  // per input slot: state, or not differentiated by the op
 };
 
 struct GraphRuntime::Plan {
@@ -48,7 +48,8 @@ std::uint64_t node_seed(std::uint64_t seed, std::size_t node) { return detail::m
 
 std::string signature(const TensorMap& inputs) {
   std::string s;
-  for (const auto& [name, t] : inputs) s += name + ":" + dtype_name(t.dtype()) + shape_string(t.shape()) + ";";
+  for (const auto& [name, t] : inputs)
+    s += name + ":" + dtype_name(t.dtype()) + shape_string(t.shape()) + ";";
   return s;
 }
 
@@ -63,8 +64,8 @@ GraphRuntime::GraphRuntime(const Registry& registry, Graph graph, TensorMap stor
       if (op == nullptr) {
         std::string loaded;
         for (const PluginInfo* p : registry.plugins()) loaded += (loaded.empty() ? "" : ", ") + p->name;
-        throw Error("no loaded plugin provides op '" + n.op + "' (loaded plugins: " +
-                    (loaded.empty() ? "none" : loaded) + ")");
+        throw Error("no loaded plugin provides op '" + n.op +
+                    "' (loaded plugins: " + (loaded.empty() ? "none" : loaded) + ")");
       }
       const bool variadic = !op->inputs.empty() && op->inputs.back().variadic;
       if (n.inputs.size() > op->inputs.size() && !variadic)
@@ -96,17 +97,20 @@ GraphRuntime::~GraphRuntime() = default;
 
 void GraphRuntime::check_inputs(const TensorMap& inputs) const {
   for (const auto& [name, t] : inputs)
-    if (std::none_of(graph_.inputs.begin(), graph_.inputs.end(), [&](const GraphInput& g) { return g.name == name; }))
+    if (std::none_of(graph_.inputs.begin(), graph_.inputs.end(),
+                     [&](const GraphInput& g) { return g.name == name; }))
       throw Error(where_ + ": the graph has no input '" + name + "'");
   for (const GraphInput& g : graph_.inputs) {
     auto it = inputs.find(g.name);
     if (it == inputs.end()) throw Error(where_ + ": input '" + g.name + "' is missing");
     const Tensor& t = it->second;
     bool fits = same_dtype(t.dtype(), g.dtype) && (g.shape.empty() || t.shape().size() == g.shape.size());
-    for (std::size_t d = 0; fits && d < g.shape.size(); ++d) fits = g.shape[d] < 0 || g.shape[d] == t.shape()[d];
+    for (std::size_t d = 0; fits && d < g.shape.size(); ++d)
+      fits = g.shape[d] < 0 || g.shape[d] == t.shape()[d];
     if (!fits)
       throw Error(where_ + ": input '" + g.name + "' is " + dtype_name(t.dtype()) + shape_string(t.shape()) +
-                  ", the graph expects " + dtype_name(g.dtype) + shape_string(g.shape) + " (-1: any size)",
+                      ", the graph expects " + dtype_name(g.dtype) + shape_string(g.shape) +
+                      " (-1: any size)",
                   PCV_ERR_SHAPE);
   }
 }
@@ -121,7 +125,8 @@ std::vector<Tensor> GraphRuntime::gather_inputs(const Node& node, const TensorMa
     auto it = values.find(name);
     if (it == values.end()) it = stored_.find(name);
     if (it == stored_.end())
-      throw Error(where_ + ": node '" + node.spec->name + "' reads '" + name + "', which does not exist (yet)");
+      throw Error(where_ + ": node '" + node.spec->name + "' reads '" + name +
+                  "', which does not exist (yet)");
     out.push_back(it->second);
   }
   return out;
@@ -132,12 +137,14 @@ TensorMap GraphRuntime::infer_shapes(const TensorMap& inputs) const {
   TensorMap values;
   for (const auto& [name, t] : inputs) values[name] = Tensor::placeholder(t.dtype(), t.shape());
   for (const Node& node : nodes_) {
-    const auto shapes = in_node(where_, *node.spec, [&] { return node.kernel.infer_shapes(gather_inputs(node, values)); });
+    const auto shapes =
+        in_node(where_, *node.spec, [&] { return node.kernel.infer_shapes(gather_inputs(node, values)); });
     for (std::size_t i = 0; i < shapes.size(); ++i)
       values[node.spec->outputs[i]] = Tensor::placeholder(shapes[i].first, shapes[i].second);
   }
   TensorMap out;
-  for (const std::string& name : graph_.outputs) out[name] = values.count(name) ? values[name] : stored_.at(name);
+  for (const std::string& name : graph_.outputs)
+    out[name] = values.count(name) ? values[name] : stored_.at(name);
   return out;
 }
 
@@ -149,7 +156,8 @@ const GraphRuntime::Plan& GraphRuntime::plan_for(const TensorMap& inputs) {
   for (const auto& [name, t] : inputs) values[name] = Tensor::placeholder(t.dtype(), t.shape());
   std::vector<detail::PlannedNode> planned;
   for (const Node& node : nodes_) {
-    const auto shapes = in_node(where_, *node.spec, [&] { return node.kernel.infer_shapes(gather_inputs(node, values)); });
+    const auto shapes =
+        in_node(where_, *node.spec, [&] { return node.kernel.infer_shapes(gather_inputs(node, values)); });
     std::vector<Tensor> outs;
     for (std::size_t i = 0; i < shapes.size(); ++i) {
       outs.push_back(Tensor::placeholder(shapes[i].first, shapes[i].second));
@@ -186,7 +194,9 @@ TensorMap GraphRuntime::run(const TensorMap& inputs, const RunOptions& options) 
   return result;
 }
 
-std::uint64_t GraphRuntime::planned_bytes() const { return last_plan_ ? last_plan_->memory.arena_bytes() : 0; }
+std::uint64_t GraphRuntime::planned_bytes() const {
+  return last_plan_ ? last_plan_->memory.arena_bytes() : 0;
+}
 
 TensorMap GraphRuntime::forward_for_training(const TensorMap& inputs, RunOptions options) {
   std::lock_guard lock(mutex_);
@@ -249,10 +259,12 @@ void GraphRuntime::backward(const TensorMap& output_gradients) {
     for (std::size_t i = 0; i < outs.size(); ++i) {
       auto it = grads.find(spec.outputs[i]);
       grad_outs.push_back(it != grads.end() ? it->second : Tensor(outs[i].dtype(), outs[i].shape()));
-      if (!same_dtype(grad_outs.back().dtype(), outs[i].dtype()) || grad_outs.back().shape() != outs[i].shape())
-        throw Error(where_ + ": the gradient of '" + spec.outputs[i] + "' is " + dtype_name(grad_outs.back().dtype()) +
-                    shape_string(grad_outs.back().shape()) + ", the tensor is " + dtype_name(outs[i].dtype()) +
-                    shape_string(outs[i].shape()), PCV_ERR_SHAPE);
+      if (!same_dtype(grad_outs.back().dtype(), outs[i].dtype()) ||
+          grad_outs.back().shape() != outs[i].shape())
+        throw Error(where_ + ": the gradient of '" + spec.outputs[i] + "' is " +
+                        dtype_name(grad_outs.back().dtype()) + shape_string(grad_outs.back().shape()) +
+                        ", the tensor is " + dtype_name(outs[i].dtype()) + shape_string(outs[i].shape()),
+                    PCV_ERR_SHAPE);
     }
     RunOptions options = tape->options;
     options.seed = node_seed(options.seed, k);

@@ -45,7 +45,8 @@ MemoryPlan::MemoryPlan(const std::vector<PlannedNode>& nodes, const std::vector<
         auto best = free_slots.end();
         for (auto it = free_slots.begin(); it != free_slots.end(); ++it) {
           const bool fits = capacity[*it] >= need;
-          if (best == free_slots.end() || (fits && (capacity[*best] < need || capacity[*it] < capacity[*best])) ||
+          if (best == free_slots.end() ||
+              (fits && (capacity[*best] < need || capacity[*it] < capacity[*best])) ||
               (!fits && capacity[*best] < need && capacity[*it] > capacity[*best]))
             best = it;
         }
@@ -88,7 +89,8 @@ std::vector<Tensor> MemoryPlan::outputs(std::size_t k, const std::vector<Tensor>
     const int slot = slot_of_[k][i];
     if (slot >= 0) {
       auto* base = static_cast<std::uint8_t*>(arena_.raw_data()) + slot_offsets_[slot];
-      out.push_back(Tensor::wrap(base, shapes[i].dtype(), shapes[i].shape(), std::make_shared<Tensor>(arena_)));
+      out.push_back(
+          Tensor::wrap(base, shapes[i].dtype(), shapes[i].shape(), std::make_shared<Tensor>(arena_)));
     } else if (has_open_dims(shapes[i])) {
       out.emplace_back();
     } else {

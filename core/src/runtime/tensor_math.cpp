@@ -8,8 +8,9 @@ namespace {
 template <class F>
 void with_float_type(const Tensor& a, const Tensor& b, F&& f) {
   if (a.shape() != b.shape() || !same_dtype(a.dtype(), b.dtype()))
-    throw Error("cannot add " + dtype_name(b.dtype()) + shape_string(b.shape()) + " to " + dtype_name(a.dtype()) +
-                shape_string(a.shape()), PCV_ERR_SHAPE);
+    throw Error("cannot add " + dtype_name(b.dtype()) + shape_string(b.shape()) + " to " +
+                    dtype_name(a.dtype()) + shape_string(a.shape()),
+                PCV_ERR_SHAPE);
   if (same_dtype(a.dtype(), kFloat32))
     f(float{});
   else if (same_dtype(a.dtype(), kFloat64))

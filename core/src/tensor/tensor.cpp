@@ -12,7 +12,9 @@ Tensor::Tensor(pcv_dtype dtype, Shape shape) : Tensor(dtype, std::move(shape), U
   std::memset(storage_.get(), 0, nbytes());
 }
 
-Tensor Tensor::empty(pcv_dtype dtype, Shape shape) { return Tensor(dtype, std::move(shape), Uninitialised{}); }
+Tensor Tensor::empty(pcv_dtype dtype, Shape shape) {
+  return Tensor(dtype, std::move(shape), Uninitialised{});
+}
 
 Tensor::Tensor(pcv_dtype dtype, Shape shape, Uninitialised) : dtype_(dtype), shape_(std::move(shape)) {
   for (std::int64_t d : shape_)
@@ -75,7 +77,8 @@ Tensor Tensor::reshaped(Shape shape) const {
 
 Tensor Tensor::clone() const {
   if (device_.device_type != PCV_DEVICE_CPU)
-    throw Error("clone() copies CPU tensors only; this one is on " + device_name(device_), PCV_ERR_NOT_SUPPORTED);
+    throw Error("clone() copies CPU tensors only; this one is on " + device_name(device_),
+                PCV_ERR_NOT_SUPPORTED);
   Tensor t = empty(dtype_, shape_);
   if (nbytes() > 0) std::memcpy(t.raw_data(), raw_data(), nbytes());
   return t;

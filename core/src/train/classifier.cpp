@@ -47,13 +47,14 @@ Tensor Classifier::probabilities(const Tensor& batch, int threads) {
   const Tensor& logits = out.at(model_.graph.outputs[0]);
   const auto k = static_cast<std::int64_t>(model_.labels.size());
   if (logits.ndim() != 2 || logits.shape()[0] != batch.shape()[0] || logits.shape()[1] != k)
-    throw Error(where_ + ": output '" + model_.graph.outputs[0] + "' has shape " + shape_string(logits.shape()) +
-                ", expected [" + std::to_string(batch.shape()[0]) + ", " + std::to_string(k) + "] (batch, labels)");
+    throw Error(where_ + ": output '" + model_.graph.outputs[0] + "' has shape " +
+                shape_string(logits.shape()) + ", expected [" + std::to_string(batch.shape()[0]) + ", " +
+                std::to_string(k) + "] (batch, labels)");
   return same_dtype(logits.dtype(), kFloat64) ? softmax_rows<double>(logits) : softmax_rows<float>(logits);
 }
 
-Evaluation evaluate(Classifier& classifier, const PointCloudDataset& data, std::int64_t batch_size, int threads,
-                    const std::function<void(std::size_t, std::size_t)>& progress) {
+Evaluation evaluate(Classifier& classifier, const PointCloudDataset& data, std::int64_t batch_size,
+                    int threads, const std::function<void(std::size_t, std::size_t)>& progress) {
   Evaluation result{ConfusionMatrix(classifier.labels().size()), {}};
   // Dataset labels are mapped to the model's by name.
   std::vector<std::int64_t> to_model;
@@ -67,8 +68,8 @@ Evaluation evaluate(Classifier& classifier, const PointCloudDataset& data, std::
   std::iota(all.begin(), all.end(), std::size_t{0});
   for (std::size_t begin = 0; begin < all.size(); begin += static_cast<std::size_t>(batch_size)) {
     const std::size_t end = std::min(all.size(), begin + static_cast<std::size_t>(batch_size));
-    Batch batch = load_batch(data, std::span(all).subspan(begin, end - begin), classifier.preprocessing(), nullptr, 0,
-                             threads);
+    Batch batch = load_batch(data, std::span(all).subspan(begin, end - begin), classifier.preprocessing(),
+                             nullptr, 0, threads);
     result.failures.insert(result.failures.end(), batch.failures.begin(), batch.failures.end());
     if (batch.labels.numel() > 0) {
       const Tensor p = classifier.probabilities(batch.clouds, threads);
@@ -76,7 +77,8 @@ Evaluation evaluate(Classifier& classifier, const PointCloudDataset& data, std::
       for (std::int64_t i = 0; i < batch.labels.numel(); ++i) {
         const double* row = p.data<double>() + i * k;
         const std::int64_t predicted = std::max_element(row, row + k) - row;
-        result.confusion.add(to_model[static_cast<std::size_t>(batch.labels.data<std::int64_t>()[i])], predicted);
+        result.confusion.add(to_model[static_cast<std::size_t>(batch.labels.data<std::int64_t>()[i])],
+                             predicted);
       }
     }
     if (progress) progress(end, all.size());

@@ -31,11 +31,11 @@ class JsonFields {
     seen_.insert(key);
     if (!json_.contains(key)) return;
     const nlohmann::json& v = json_.at(key);
-    const bool fits = std::is_same_v<T, bool>            ? v.is_boolean()
-                      : std::is_integral_v<T>            ? v.is_number_integer()
-                      : std::is_floating_point_v<T>      ? v.is_number()
-                      : std::is_same_v<T, std::string>   ? v.is_string()
-                                                         : true;
+    const bool fits = std::is_same_v<T, bool>          ? v.is_boolean()
+                      : std::is_integral_v<T>          ? v.is_number_integer()
+                      : std::is_floating_point_v<T>    ? v.is_number()
+                      : std::is_same_v<T, std::string> ? v.is_string()
+                                                       : true;
     if (!fits) fail("'" + std::string(key) + "' has the wrong type: " + v.dump());
     try {
       value = v.get<T>();
@@ -49,7 +49,9 @@ class JsonFields {
       if (!seen_.count(key)) fail("unknown key '" + key + "'");
   }
   const nlohmann::json& json() const { return json_; }
-  [[noreturn]] void fail(const std::string& what) const { throw Error(where_ + ": " + what, PCV_ERR_INVALID_ARGUMENT); }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error(where_ + ": " + what, PCV_ERR_INVALID_ARGUMENT);
+  }
 
  private:
   nlohmann::json json_;

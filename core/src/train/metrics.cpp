@@ -9,12 +9,14 @@ namespace pcv {
 void ConfusionMatrix::add(std::int64_t truth, std::int64_t predicted) {
   const auto n = static_cast<std::int64_t>(n_);
   if (truth < 0 || truth >= n || predicted < 0 || predicted >= n)
-    throw Error("confusion matrix of " + std::to_string(n_) + " classes: class " + std::to_string(truth) + " / " +
-                std::to_string(predicted) + " is out of range");
+    throw Error("confusion matrix of " + std::to_string(n_) + " classes: class " + std::to_string(truth) +
+                " / " + std::to_string(predicted) + " is out of range");
   ++counts_[static_cast<std::size_t>(truth) * n_ + static_cast<std::size_t>(predicted)];
 }
 
-std::int64_t ConfusionMatrix::total() const { return std::accumulate(counts_.begin(), counts_.end(), std::int64_t{0}); }
+std::int64_t ConfusionMatrix::total() const {
+  return std::accumulate(counts_.begin(), counts_.end(), std::int64_t{0});
+}
 
 double ConfusionMatrix::accuracy() const {
   std::int64_t correct = 0;

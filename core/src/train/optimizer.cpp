@@ -16,13 +16,15 @@ void with_float(const Tensor& t, const std::string& name, F&& f) {
   else if (same_dtype(t.dtype(), kFloat64))
     f(double{});
   else
-    throw Error("parameter '" + name + "' has dtype " + dtype_name(t.dtype()) + "; optimisers need float32/float64");
+    throw Error("parameter '" + name + "' has dtype " + dtype_name(t.dtype()) +
+                "; optimisers need float32/float64");
 }
 
 void check_gradient(const std::string& name, const Tensor& p, const Tensor& g) {
   if (g.shape() != p.shape() || !same_dtype(g.dtype(), p.dtype()))
     throw Error("the gradient of '" + name + "' is " + dtype_name(g.dtype()) + shape_string(g.shape()) +
-                ", the parameter is " + dtype_name(p.dtype()) + shape_string(p.shape()), PCV_ERR_SHAPE);
+                    ", the parameter is " + dtype_name(p.dtype()) + shape_string(p.shape()),
+                PCV_ERR_SHAPE);
 }
 
 // PyTorch's SGD: g += wd·p; buf = momentum·buf + g (buf = g at the first step);
@@ -150,18 +152,25 @@ OptimizerConfig OptimizerConfig::from_json(std::string_view text, const std::str
   f.read("beta2", c.beta2);
   f.read("eps", c.eps);
   f.finish();
-  if (c.name != "sgd" && c.name != "adamw") f.fail("'name' must be \"sgd\" or \"adamw\", not \"" + c.name + "\"");
+  if (c.name != "sgd" && c.name != "adamw")
+    f.fail("'name' must be \"sgd\" or \"adamw\", not \"" + c.name + "\"");
   if (!(c.lr > 0)) f.fail("'lr' must be > 0");
   if (c.weight_decay < 0 || c.momentum < 0) f.fail("'weight_decay' and 'momentum' must be >= 0");
   if (c.nesterov && c.momentum <= 0) f.fail("'nesterov' needs 'momentum' > 0");
-  if (!(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1)) f.fail("'beta1' and 'beta2' must be in [0, 1)");
+  if (!(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1))
+    f.fail("'beta1' and 'beta2' must be in [0, 1)");
   return c;
 }
 
 std::string OptimizerConfig::to_json() const {
-  return nlohmann::json{{"name", name},     {"lr", lr},       {"weight_decay", weight_decay},
-                        {"momentum", momentum}, {"nesterov", nesterov}, {"beta1", beta1},
-                        {"beta2", beta2},   {"eps", eps}}
+  return nlohmann::json{{"name", name},
+                        {"lr", lr},
+                        {"weight_decay", weight_decay},
+                        {"momentum", momentum},
+                        {"nesterov", nesterov},
+                        {"beta1", beta1},
+                        {"beta2", beta2},
+                        {"eps", eps}}
       .dump();
 }
 
@@ -182,8 +191,11 @@ ScheduleConfig ScheduleConfig::from_json(std::string_view text, const std::strin
 }
 
 std::string ScheduleConfig::to_json() const {
-  return nlohmann::json{{"kind", kind},       {"step_size", step_size},        {"gamma", gamma},
-                        {"min_lr", min_lr}, {"warmup_epochs", warmup_epochs}}
+  return nlohmann::json{{"kind", kind},
+                        {"step_size", step_size},
+                        {"gamma", gamma},
+                        {"min_lr", min_lr},
+                        {"warmup_epochs", warmup_epochs}}
       .dump();
 }
 

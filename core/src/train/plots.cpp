@@ -33,7 +33,8 @@ std::string format(double v) {
 
 // One panel: series of (epoch, value) pairs over a shared x range; NaN values are gaps.
 void panel(cv::Mat& img, cv::Rect area, const std::string& title, const std::vector<EpochStats>& h,
-           const std::function<double(const EpochStats&)>& train, const std::function<double(const EpochStats&)>& val) {
+           const std::function<double(const EpochStats&)>& train,
+           const std::function<double(const EpochStats&)>& val) {
   const cv::Rect plot(area.x + 55, area.y + 30, area.width - 75, area.height - 70);
   double lo = INFINITY, hi = -INFINITY;
   for (const EpochStats& e : h)
@@ -77,20 +78,25 @@ void panel(cv::Mat& img, cv::Rect area, const std::string& title, const std::vec
 void plot_curves(const std::filesystem::path& path, const std::vector<EpochStats>& history) {
   if (history.empty()) return;
   cv::Mat img(400, 1000, CV_8UC3, cv::Scalar(255, 255, 255));
-  panel(img, cv::Rect(0, 0, 500, 400), "loss", history, [](const EpochStats& e) { return e.train_loss; },
-        [](const EpochStats& e) { return e.val_loss; });
-  panel(img, cv::Rect(500, 0, 500, 400), "accuracy", history, [](const EpochStats& e) { return e.train_accuracy; },
-        [](const EpochStats& e) { return e.val_accuracy; });
+  panel(
+      img, cv::Rect(0, 0, 500, 400), "loss", history, [](const EpochStats& e) { return e.train_loss; },
+      [](const EpochStats& e) { return e.val_loss; });
+  panel(
+      img, cv::Rect(500, 0, 500, 400), "accuracy", history,
+      [](const EpochStats& e) { return e.train_accuracy; },
+      [](const EpochStats& e) { return e.val_accuracy; });
   write_png(path, img);
 }
 
-void plot_confusion(const std::filesystem::path& path, const ConfusionMatrix& m, const std::vector<std::string>& labels) {
+void plot_confusion(const std::filesystem::path& path, const ConfusionMatrix& m,
+                    const std::vector<std::string>& labels) {
   const int n = static_cast<int>(m.classes());
   if (n == 0) return;
   const int cell = std::clamp(600 / n, 18, 60), left = 150, top = 60;
   cv::Mat img(top + n * cell + 20, std::max(left + n * cell + 20, 480), CV_8UC3, cv::Scalar(255, 255, 255));
   text(img, "rows: truth, columns: prediction", cv::Point(10, 22), 0.5);
-  for (int j = 0; j < n; ++j) text(img, std::to_string(j), cv::Point(left + j * cell + cell / 2 - 5, top - 8), 0.4);
+  for (int j = 0; j < n; ++j)
+    text(img, std::to_string(j), cv::Point(left + j * cell + cell / 2 - 5, top - 8), 0.4);
   for (int i = 0; i < n; ++i) {
     std::int64_t row = 0;
     for (int j = 0; j < n; ++j) row += m.count(i, j);

@@ -29,7 +29,8 @@ TrainConfig TrainConfig::from_file(const std::filesystem::path& path) {
 // {"model": "...", "data": {"train": "...", "val": "...", "val_every": 10, "preprocessing": {...},
 //  "augmentation": {...}}, "loss": {"op": "nn.cross_entropy", "attrs": {...}}, "optimizer": {...},
 //  "schedule": {...}, "epochs": 10, "batch_size": 32, "seed": 0, "threads": 0, "output_dir": "..."}
-TrainConfig TrainConfig::from_json(std::string_view json, const std::filesystem::path& base, const std::string& where) {
+TrainConfig TrainConfig::from_json(std::string_view json, const std::filesystem::path& base,
+                                   const std::string& where) {
   detail::JsonFields f(json, where);
   TrainConfig c;
   std::string model, output_dir = c.output_dir.string();

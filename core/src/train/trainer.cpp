@@ -62,7 +62,8 @@ std::int64_t count_correct(const Tensor& logits, const Tensor& labels, Confusion
 
 std::int64_t correct_predictions(const Tensor& logits, const Tensor& labels, ConfusionMatrix* confusion) {
   if (logits.ndim() != 2)
-    throw Error("the model's output has shape " + shape_string(logits.shape()) + "; a classifier gives [B, classes]");
+    throw Error("the model's output has shape " + shape_string(logits.shape()) +
+                "; a classifier gives [B, classes]");
   return same_dtype(logits.dtype(), kFloat64) ? count_correct<double>(logits, labels, confusion)
                                               : count_correct<float>(logits, labels, confusion);
 }
@@ -91,15 +92,16 @@ void shuffle(std::vector<std::size_t>& order, std::uint64_t seed) {
 nlohmann::json history_json(const std::vector<EpochStats>& h) {
   nlohmann::json out = nlohmann::json::array();
   for (const EpochStats& e : h)
-    out.push_back({{"epoch", e.epoch},
-                   {"lr", e.lr},
-                   {"train_loss", e.train_loss},
-                   {"train_accuracy", e.train_accuracy},
-                   {"val_loss", std::isnan(e.val_loss) ? nlohmann::json() : nlohmann::json(e.val_loss)},
-                   {"val_accuracy", std::isnan(e.val_accuracy) ? nlohmann::json() : nlohmann::json(e.val_accuracy)},
-                   {"seconds", e.seconds},
-                   {"samples_per_second", e.samples_per_second},
-                   {"skipped", e.skipped}});
+    out.push_back(
+        {{"epoch", e.epoch},
+         {"lr", e.lr},
+         {"train_loss", e.train_loss},
+         {"train_accuracy", e.train_accuracy},
+         {"val_loss", std::isnan(e.val_loss) ? nlohmann::json() : nlohmann::json(e.val_loss)},
+         {"val_accuracy", std::isnan(e.val_accuracy) ? nlohmann::json() : nlohmann::json(e.val_accuracy)},
+         {"seconds", e.seconds},
+         {"samples_per_second", e.samples_per_second},
+         {"skipped", e.skipped}});
   return out;
 }
 
@@ -138,7 +140,8 @@ std::string csv_log(const std::vector<EpochStats>& h) {
 
 }  // namespace
 
-Trainer::Trainer(const Registry& registry, TrainConfig config) : registry_(registry), config_(std::move(config)) {}
+Trainer::Trainer(const Registry& registry, TrainConfig config)
+    : registry_(registry), config_(std::move(config)) {}
 
 void Trainer::run(bool resume) {
   const TrainConfig& c = config_;
@@ -180,7 +183,8 @@ void Trainer::run(bool resume) {
   if (resume) {
     auto it = model.metadata.find(kTrainingKey);
     if (it == model.metadata.end())
-      throw Error(checkpoint_path.string() + ": not a training checkpoint (no '" + kTrainingKey + "' metadata)");
+      throw Error(checkpoint_path.string() + ": not a training checkpoint (no '" + kTrainingKey +
+                  "' metadata)");
     const auto training = nlohmann::json::parse(it->second);
     first_epoch = training.at("epoch").get<std::int64_t>();
     best_val = training.value("best_val_accuracy", -1.0);
@@ -197,7 +201,8 @@ void Trainer::run(bool resume) {
   const auto run_start = Clock::now();
   std::int64_t samples_this_run = 0;
 
-  const auto save_model = [&](const std::filesystem::path& path, bool with_training_state, std::int64_t epoch) {
+  const auto save_model = [&](const std::filesystem::path& path, bool with_training_state,
+                              std::int64_t epoch) {
     Model out;
     out.graph = inference_graph;
     out.labels = model.labels;
@@ -205,11 +210,12 @@ void Trainer::run(bool resume) {
     for (const auto& [name, t] : runtime.stored()) out.tensors[name] = t;
     if (with_training_state) {
       for (const auto& [name, t] : optimizer->state()) out.tensors[kOptimizerPrefix + name] = t;
-      out.metadata[kTrainingKey] = nlohmann::json{{"epoch", epoch},
-                                                  {"best_val_accuracy", best_val},
-                                                  {"history", history_json(history_)},
-                                                  {"config", nlohmann::json::parse(c.to_json())}}
-                                       .dump();
+      out.metadata[kTrainingKey] = nlohmann::json{
+          {"epoch", epoch},
+          {"best_val_accuracy", best_val},
+          {"history", history_json(history_)},
+          {"config", nlohmann::json::parse(
+                         c.to_json())}}.dump();
     }
     out.save(path);
   };
@@ -227,7 +233,8 @@ void Trainer::run(bool resume) {
     for (std::int64_t step = 0; step < steps_per_epoch; ++step) {
       const std::size_t begin = static_cast<std::size_t>(step * c.batch_size);
       const std::size_t end = std::min(order.size(), begin + static_cast<std::size_t>(c.batch_size));
-      const std::uint64_t step_seed = mix_seed(c.seed, static_cast<std::uint64_t>(epoch * steps_per_epoch + step) + 1);
+      const std::uint64_t step_seed =
+          mix_seed(c.seed, static_cast<std::uint64_t>(epoch * steps_per_epoch + step) + 1);
       Batch batch = load_batch(train_set, std::span(order).subspan(begin, end - begin), c.preprocessing,
                                c.augmentation.any() ? &c.augmentation : nullptr, step_seed, threads);
       for (const std::string& f : batch.failures) warn(f);
@@ -237,13 +244,14 @@ void Trainer::run(bool resume) {
       RunOptions options;
       options.num_threads = threads;
       options.seed = step_seed;
-      const TensorMap out = runtime.forward_for_training({{input_name, batch.clouds}, {kTarget, batch.labels}}, options);
+      const TensorMap out =
+          runtime.forward_for_training({{input_name, batch.clouds}, {kTarget, batch.labels}}, options);
       const Tensor& loss = out.at(kLoss);
       const double loss_value = scalar(loss);
       if (!std::isfinite(loss_value))
-        throw Error("the loss became " + std::to_string(loss_value) + " at epoch " + std::to_string(epoch + 1) +
-                    ", step " + std::to_string(step + 1) + "; lower the learning rate (now " + std::to_string(stats.lr) +
-                    ")");
+        throw Error("the loss became " + std::to_string(loss_value) + " at epoch " +
+                    std::to_string(epoch + 1) + ", step " + std::to_string(step + 1) +
+                    "; lower the learning rate (now " + std::to_string(stats.lr) + ")");
       runtime.backward({{kLoss, ones_like(loss)}});
       TensorMap parameters;
       for (const std::string& name : runtime.parameter_names()) parameters[name] = runtime.stored().at(name);
@@ -282,8 +290,8 @@ void Trainer::run(bool resume) {
       std::iota(all.begin(), all.end(), std::size_t{0});
       for (std::size_t begin = 0; begin < all.size(); begin += static_cast<std::size_t>(c.batch_size)) {
         const std::size_t end = std::min(all.size(), begin + static_cast<std::size_t>(c.batch_size));
-        Batch batch = load_batch(*val_set, std::span(all).subspan(begin, end - begin), c.preprocessing, nullptr,
-                                 mix_seed(c.seed, 0xe7a1), threads);
+        Batch batch = load_batch(*val_set, std::span(all).subspan(begin, end - begin), c.preprocessing,
+                                 nullptr, mix_seed(c.seed, 0xe7a1), threads);
         for (const std::string& f : batch.failures) warn(f);
         if (batch.labels.numel() == 0) continue;
         RunOptions options;
@@ -312,7 +320,8 @@ void Trainer::run(bool resume) {
     save_model(checkpoint_path, true, epoch + 1);
     write_file_atomically(c.output_dir / "log.csv", csv_log(history_));
     detail::plot_curves(c.output_dir / "curves.png", history_);
-    if (confusion_.total() > 0) detail::plot_confusion(c.output_dir / "confusion.png", confusion_, model.labels);
+    if (confusion_.total() > 0)
+      detail::plot_confusion(c.output_dir / "confusion.png", confusion_, model.labels);
     if (on_epoch) on_epoch(stats);
   }
 }
