@@ -140,9 +140,11 @@ void Linear::forward(sdk::ForwardContext& ctx) const {
     const LinearSizes s = linear_sizes(x.shape(), w.shape(), bias_size);
     auto y = ctx.output<T>(0, s.y_shape);
     T* py = y.data();
-    if (has_bias) {  // start every row at the bias, then accumulate the product on top
+    // Start every row at the bias, then accumulate the product on top. One thread: an OpenMP
+    // team here would still be spinning, waiting for work, while OpenBLAS's own threads run the
+    // GEMM on the same cores (and OpenBLAS's idle threads would slow this copy down likewise).
+    if (has_bias) {
       const T* b = ctx.input<T>(2).data();
-#pragma omp parallel for num_threads(ctx.num_threads()) if (s.rows * s.out > 65536)
       for (std::int64_t r = 0; r < s.rows; ++r) std::copy(b, b + s.out, py + r * s.out);
     }
     blas::use_threads(ctx.num_threads());

@@ -15,6 +15,9 @@ using sdk::Shape;
 // Below this much work (output elements times window size) one thread is faster.
 constexpr std::int64_t kParallelWork = 32768;
 
+// Elements per task of the global pools' forward: many planes at a time when they are small.
+constexpr std::int64_t kGlobalChunk = 65536;
+
 std::string pool_name(const char* kind, int rank) {
   return std::string(kind) + "_pool" + std::to_string(rank) + "d";
 }
@@ -221,6 +224,144 @@ void for_each_plane(const PoolGeometry& g, std::int64_t work_per_plane, int thre
 
 std::int64_t window_volume(const PoolWindow& w) { return w.kernel[0] * w.kernel[1] * w.kernel[2]; }
 
+// ------------------------------------------------------------------ max pool fast path
+//
+// A plane without NaN is pooled separably: for each output row (od, oh), column_max[iw] is the
+// maximum of column iw over the window's input rows (contiguous, vectorised), and each output
+// is then the maximum of its window's columns of column_max. Without NaN, max is associative
+// and the first maximum in scan order (rows, then columns) can be recovered from the first row
+// that reaches each column's maximum, so results are those of the per-window scan. Planes that
+// hold a NaN (or a -0, see needs_exact_scan) take the per-window scan (window_argmax), which
+// implements PyTorch's rules.
+
+// The loops below are built for three x86-64 levels and the best one for the CPU is picked when
+// the plugin loads (GCC function multiversioning, an ifunc): the project compiles for baseline
+// x86-64, whose SSE2 code for the column scan (compare, blend by masks) is about a quarter
+// slower than AVX2's. Each clone is deterministic; which one runs depends on the CPU only.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define PCV_NN_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define PCV_NN_SIMD_CLONES
+#endif
+
+// Whether x[0, n) holds a NaN or a -0: the values for which the fast paths' plain comparisons
+// could give another result than PyTorch's scan (NaN ordering, or a maximum of 0 taken from a
+// -0 rather than an earlier +0 in the window).
+template <class T>
+PCV_NN_SIMD_CLONES bool needs_exact_scan(const T* x, std::int64_t n) {
+  int found = 0;
+#pragma omp simd reduction(| : found)
+  for (std::int64_t i = 0; i < n; ++i) found |= (x[i] != x[i]) | ((x[i] == T(0)) & std::signbit(x[i]));
+  return found != 0;
+}
+
+// Buffers of the fast path for one plane, a few hundred bytes: cheap next to a plane's work.
+template <class T>
+struct MaxPoolScratch {
+  std::vector<std::int64_t> rows;        // plane offsets of the window's input rows, in scan order
+  std::vector<T> column_max;             // [in_w]
+  std::vector<std::int32_t> column_row;  // [in_w], index into rows of the first row reaching column_max
+  MaxPoolScratch(const PoolWindow& w, const PoolGeometry& g)
+      : rows(static_cast<std::size_t>(w.kernel[0] * w.kernel[1])),
+        column_max(static_cast<std::size_t>(g.in[2])),
+        column_row(static_cast<std::size_t>(g.in[2])) {}
+};
+
+// Fills rows with the plane offsets of the input rows of the windows at (od, oh), in scan order;
+// returns how many there are.
+inline int window_rows(const PoolWindow& w, const PoolGeometry& g, const Taps& td, const Taps& th,
+                       std::int64_t* rows) {
+  int n = 0;
+  for (std::int64_t jd = td.first; jd < td.last; ++jd)
+    for (std::int64_t jh = th.first; jh < th.last; ++jh)
+      rows[n++] = ((td.start + jd * w.dilation[0]) * g.in[1] + th.start + jh * w.dilation[1]) * g.in[2];
+  return n;
+}
+
+// column_max = max over the n rows; with `track`, column_row = the first row reaching it.
+template <bool track, class T>
+[[gnu::always_inline]] inline void column_maxima(const T* plane, const std::int64_t* rows, int n,
+                                                 std::int64_t width, T* __restrict column_max,
+                                                 std::int32_t* __restrict column_row) {
+  std::copy(plane + rows[0], plane + rows[0] + width, column_max);
+  if constexpr (track) std::fill(column_row, column_row + width, 0);
+  for (int r = 1; r < n; ++r) {
+    const T* __restrict row = plane + rows[r];
+#pragma omp simd
+    for (std::int64_t iw = 0; iw < width; ++iw) {
+      // A mask, not a select on `greater`: the compiler turns the latter into a branch in the
+      // scalar remainder of the loop, which mispredicts on short rows.
+      const std::int32_t take = -static_cast<std::int32_t>(row[iw] > column_max[iw]);
+      if constexpr (track) column_row[iw] ^= (column_row[iw] ^ r) & take;
+      column_max[iw] = row[iw] > column_max[iw] ? row[iw] : column_max[iw];
+    }
+  }
+}
+
+// Forward of one NaN-free plane.
+template <class T>
+PCV_NN_SIMD_CLONES void max_pool_plane(const T* plane, T* out, const PoolWindow& w, const PoolGeometry& g,
+                                       const ExtentTables<Taps>& taps, MaxPoolScratch<T>& scratch) {
+  const T lowest = -std::numeric_limits<T>::infinity();
+  const std::int64_t dilation = w.dilation[2];
+  T* column_max = scratch.column_max.data();
+  for (std::int64_t od = 0; od < g.out[0]; ++od)
+    for (std::int64_t oh = 0; oh < g.out[1]; ++oh, out += g.out[2]) {
+      const int n = window_rows(w, g, taps[0][od], taps[1][oh], scratch.rows.data());
+      if (n == 0) {  // the windows hold no input element
+        std::fill(out, out + g.out[2], lowest);
+        continue;
+      }
+      column_maxima<false>(plane, scratch.rows.data(), n, g.in[2], column_max, scratch.column_row.data());
+      for (std::int64_t ow = 0; ow < g.out[2]; ++ow) {
+        const Taps& tw = taps[2][ow];
+        T best = lowest;
+        for (std::int64_t jw = tw.first; jw < tw.last; ++jw) {
+          const T v = column_max[tw.start + jw * dilation];
+          best = v > best ? v : best;
+        }
+        out[ow] = best;
+      }
+    }
+}
+
+// Backward of one NaN-free plane: dx (zeroed here) receives each output's gradient at the
+// first maximum of its window, the one with the smallest row and then the smallest column.
+template <class T>
+PCV_NN_SIMD_CLONES void max_pool_plane_backward(const T* plane, const T* grad, T* dx, const PoolWindow& w,
+                                                const PoolGeometry& g, const ExtentTables<Taps>& taps,
+                                                MaxPoolScratch<T>& scratch) {
+  std::fill(dx, dx + g.in_plane(), T(0));
+  const std::int64_t dilation = w.dilation[2];
+  const std::int64_t* rows = scratch.rows.data();
+  T* column_max = scratch.column_max.data();
+  std::int32_t* column_row = scratch.column_row.data();
+  for (std::int64_t od = 0; od < g.out[0]; ++od)
+    for (std::int64_t oh = 0; oh < g.out[1]; ++oh, grad += g.out[2]) {
+      const int n = window_rows(w, g, taps[0][od], taps[1][oh], scratch.rows.data());
+      if (n == 0) continue;  // the windows hold no input element
+      column_maxima<true>(plane, rows, n, g.in[2], column_max, column_row);
+      for (std::int64_t ow = 0; ow < g.out[2]; ++ow) {
+        const Taps& tw = taps[2][ow];
+        T best = -std::numeric_limits<T>::infinity();
+        std::int32_t best_row = std::numeric_limits<std::int32_t>::max();
+        std::int64_t best_column = -1;
+        for (std::int64_t jw = tw.first; jw < tw.last; ++jw) {
+          const std::int64_t c = tw.start + jw * dilation;
+          const T v = column_max[c];
+          const std::int32_t r = column_row[c];
+          // Masks rather than a branch, which the compiler would make of a plain select: whether
+          // a column wins is unpredictable. `best` is the running maximum either way.
+          const std::int64_t take = -static_cast<std::int64_t>((v > best) | ((v == best) & (r < best_row)));
+          best_row = static_cast<std::int32_t>((r & take) | (best_row & ~take));
+          best_column = (c & take) | (best_column & ~take);
+          best = v > best ? v : best;
+        }
+        if (best_column >= 0) dx[rows[best_row] + best_column] += grad[ow];
+      }
+    }
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------ max pool
@@ -268,6 +409,11 @@ void MaxPool<R>::forward(sdk::ForwardContext& ctx) const {
     for_each_plane(g, g.out_plane() * window_volume(w), ctx.num_threads(), [&](std::int64_t p) {
       const T* plane = px + p * g.in_plane();
       T* out = py + p * g.out_plane();
+      if (!needs_exact_scan(plane, g.in_plane())) {
+        MaxPoolScratch<T> scratch(w, g);
+        max_pool_plane(plane, out, w, g, taps, scratch);
+        return;
+      }
       for_each_output(g, [&](std::int64_t i, const Dims& o) {
         const std::int64_t best = window_argmax(plane, w, g, taps, o);
         out[i] = best >= 0 ? plane[best] : -std::numeric_limits<T>::infinity();
@@ -294,6 +440,11 @@ void MaxPool<R>::backward(sdk::BackwardContext& ctx) const {
       const T* plane = px + p * g.in_plane();
       const T* grad = pdy + p * g.out_plane();
       T* out = pdx + p * g.in_plane();
+      if (!needs_exact_scan(plane, g.in_plane())) {
+        MaxPoolScratch<T> scratch(w, g);
+        max_pool_plane_backward(plane, grad, out, w, g, taps, scratch);
+        return;
+      }
       std::fill(out, out + g.in_plane(), T(0));
       for_each_output(g, [&](std::int64_t i, const Dims& o) {
         const std::int64_t best = window_argmax(plane, w, g, taps, o);
@@ -400,26 +551,58 @@ template class AvgPool<3>;
 
 // ------------------------------------------------------------------ global pools
 
+namespace {
+
+// y[p] = the maximum of plane p (x + p * n) for p in [first, last): the first NaN if the plane
+// holds one, else the first maximum in scan order, which matters only for the sign of a maximum
+// of 0. The NaN test is a flag beside the vectorised maximum, not a branch in every comparison.
+// A range of planes per call rather than one: at 4 KB a plane, the per-call overhead showed
+// in a pass that should be bound by memory bandwidth.
+template <class T>
+PCV_NN_SIMD_CLONES void plane_maxima(const T* x, std::int64_t first, std::int64_t last, std::int64_t n,
+                                     T* y) {
+  for (std::int64_t p = first; p < last; ++p) {
+    const T* plane = x + p * n;
+    T best = -std::numeric_limits<T>::infinity();
+    int found_nan = 0;
+#pragma omp simd reduction(max : best) reduction(| : found_nan)
+    for (std::int64_t i = 0; i < n; ++i) {
+      best = plane[i] > best ? plane[i] : best;
+      found_nan |= plane[i] != plane[i];
+    }
+    if (found_nan)
+      best = *std::find_if(plane, plane + n, [](T v) { return std::isnan(v); });
+    else if (best == T(0))
+      best = *std::find(plane, plane + n, T(0));  // +0 or -0, whichever comes first
+    y[p] = best;
+  }
+}
+
+// dx = dy / ties where x == y, else 0, with ties the number of such elements.
+template <class T>
+PCV_NN_SIMD_CLONES void plane_max_grad(const T* x, std::int64_t n, T y, T dy, T* dx) {
+  std::int64_t ties = 0;
+#pragma omp simd reduction(+ : ties)
+  for (std::int64_t i = 0; i < n; ++i) ties += x[i] == y;
+  const T share = ties > 0 ? dy / T(ties) : T(0);
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) dx[i] = x[i] == y ? share : T(0);
+}
+
+}  // namespace
+
 struct GlobalMaxKind {
   static constexpr const char* name = "global_max_pool";
   static constexpr const char* doc =
       "Maximum over all spatial dims of x [N, C, *S] (x.amax over the spatial dims); NaN propagates. "
       "Backward splits each gradient evenly among the maxima of its plane, as PyTorch's amax does.";
   template <class T>
-  static T reduce(const T* plane, std::int64_t n) {
-    T best = -std::numeric_limits<T>::infinity();
-    for (std::int64_t i = 0; i < n; ++i) {
-      if (std::isnan(plane[i])) return plane[i];
-      best = std::max(best, plane[i]);
-    }
-    return best;
+  static void reduce(const T* x, std::int64_t first, std::int64_t last, std::int64_t n, T* y) {
+    plane_maxima(x, first, last, n, y);
   }
   template <class T>
   static void scatter_grad(const T* plane, std::int64_t n, T y, T dy, T* dx) {
-    std::int64_t ties = 0;
-    for (std::int64_t i = 0; i < n; ++i) ties += plane[i] == y;
-    const T share = ties > 0 ? dy / T(ties) : T(0);
-    for (std::int64_t i = 0; i < n; ++i) dx[i] = plane[i] == y ? share : T(0);
+    plane_max_grad(plane, n, y, dy, dx);
   }
 };
 
@@ -428,10 +611,13 @@ struct GlobalAvgKind {
   static constexpr const char* doc =
       "Mean over all spatial dims of x [N, C, *S] (x.mean over the spatial dims).";
   template <class T>
-  static T reduce(const T* plane, std::int64_t n) {
-    double sum = 0;
-    for (std::int64_t i = 0; i < n; ++i) sum += plane[i];
-    return T(sum / static_cast<double>(n));
+  static void reduce(const T* x, std::int64_t first, std::int64_t last, std::int64_t n, T* y) {
+    for (std::int64_t p = first; p < last; ++p) {
+      const T* plane = x + p * n;
+      double sum = 0;
+      for (std::int64_t i = 0; i < n; ++i) sum += plane[i];
+      y[p] = T(sum / static_cast<double>(n));
+    }
   }
   template <class T>
   static void scatter_grad(const T* /*plane*/, std::int64_t n, T /*y*/, T dy, T* dx) {
@@ -494,8 +680,12 @@ void GlobalPool<Kind>::forward(sdk::ForwardContext& ctx) const {
     const T* px = x.data();
     T* py = y.data();
     const std::int64_t planes = l.planes, size = l.plane_size;
-#pragma omp parallel for num_threads(ctx.num_threads()) if (planes > 1 && planes * size > kParallelWork)
-    for (std::int64_t p = 0; p < planes; ++p) py[p] = Kind::reduce(px + p * size, size);
+    // Contiguous chunks of about kGlobalChunk elements; each plane is reduced by one thread.
+    const std::int64_t per_chunk = std::max<std::int64_t>(1, kGlobalChunk / std::max<std::int64_t>(size, 1));
+    const std::int64_t chunks = (planes + per_chunk - 1) / per_chunk;
+#pragma omp parallel for num_threads(ctx.num_threads()) if (chunks > 1 && planes * size > kParallelWork)
+    for (std::int64_t c = 0; c < chunks; ++c)
+      Kind::reduce(px, c * per_chunk, std::min(planes, (c + 1) * per_chunk), size, py);
   });
 }
 

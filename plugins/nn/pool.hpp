@@ -50,7 +50,8 @@ class AvgPool {
 };
 
 // A reduction of every spatial dim of x [N, C, *S] to y [N, C] (keepdim: [N, C, 1, ...]).
-// Kind supplies name, doc, reduce(plane) and scatter_grad(plane, y, dy, dx).
+// Kind supplies name, doc, reduce(x, first, last, plane_size, y) (y[p] for the planes p in
+// [first, last)) and scatter_grad(plane, plane_size, y, dy, dx).
 template <class Kind>
 class GlobalPool {
  public:
