@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <string>
@@ -114,6 +116,32 @@ TEST(NnPool, MaxPoolBackwardSendsTiesToTheFirstMaximum) {
   // Window [0, 4) picks index 1, window [2, 6) index 2: the first maximum of each.
   const auto dx = pool.backward({x}, y, {Tensor::from<double>({1, 1, 2}, {10, 100})});
   EXPECT_EQ(dx[0].to_vector<double>(), (std::vector<double>{0, 10, 100, 0, 0, 0}));
+}
+
+TEST(NnPool, MaxPool2dBackwardSendsTiesToTheFirstMaximumInScanOrder) {
+  const Kernel pool = kernel("nn.max_pool2d", {{"kernel_size", Ints{2, 2}}, {"stride", Ints{1, 1}}});
+  // Window (0, 0) holds 2 at (0, 1) and (1, 0): scan order (rows, then columns) picks (0, 1).
+  const Tensor x = Tensor::from<double>({1, 1, 3, 3}, {0, 2, 2, 2, 0, 1, 0, 2, 2});
+  const auto y = pool.forward({x});
+  EXPECT_EQ(y[0].to_vector<double>(), (std::vector<double>{2, 2, 2, 2}));
+  const auto dx = pool.backward({x}, y, {Tensor::from<double>({1, 1, 2, 2}, {1, 10, 100, 1000})});
+  EXPECT_EQ(dx[0].to_vector<double>(), (std::vector<double>{0, 11, 0, 100, 0, 0, 0, 1000, 0}));
+}
+
+TEST(NnPool, MaxPoolPropagatesNaNInItsPlaneOnly) {
+  const Kernel pool = kernel("nn.max_pool2d", {{"kernel_size", Ints{2, 2}}});
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const Tensor x = Tensor::from<double>({1, 2, 2, 4}, {1, nan, 5, 6, 3, 4, 7, 8,  //
+                                                       1, 2, 5, 6, 3, 4, 7, 8});
+  const auto y = pool.forward({x});
+  const auto v = y[0].to_vector<double>();
+  ASSERT_EQ(v.size(), 4u);
+  EXPECT_TRUE(std::isnan(v[0]));
+  EXPECT_EQ((std::vector<double>{v[1], v[2], v[3]}), (std::vector<double>{8, 4, 8}));
+  // The gradient of a NaN window goes to the NaN, as PyTorch's does.
+  const auto dx = pool.backward({x}, y, {Tensor::from<double>({1, 2, 1, 2}, {1, 2, 3, 4})});
+  EXPECT_EQ(dx[0].to_vector<double>(), (std::vector<double>{0, 1, 0, 0, 0, 0, 0, 2,  //
+                                                            0, 0, 0, 0, 0, 3, 0, 4}));
 }
 
 TEST(NnPool, CeilModeKeepsAWindowThatOverhangsAShortInput) {
