@@ -39,8 +39,10 @@ test: build
 BENCH_THREADS ?= $(JOBS)
 bench: configure
 	@scripts/setup-deps --tools
-	cmake --build $(BUILD) -j $(JOBS) --target pcv_bench_nn pcv_nn
-	/usr/bin/python3 tools/bench/nn_bench.py --pcv-bench $(BUILD)/bin/pcv_bench_nn --threads $(BENCH_THREADS)
+	cmake --build $(BUILD) -j $(JOBS) --target pcv_bench_ops pcv_nn pcv_upsample
+	/usr/bin/python3 tools/bench/nn_bench.py --pcv-bench $(BUILD)/bin/pcv_bench_ops --threads $(BENCH_THREADS)
+	@echo
+	/usr/bin/python3 tools/bench/upsample_bench.py --pcv-bench $(BUILD)/bin/pcv_bench_ops --threads $(BENCH_THREADS)
 
 format:
 	git ls-files '*.c' '*.h' '*.cpp' '*.hpp' | grep -v '^tests/abi/baseline/' | xargs clang-format -i

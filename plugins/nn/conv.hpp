@@ -12,11 +12,9 @@
 #include <cstdint>
 #include <memory>
 
-#include "conv_reference.hpp"
+#include "kernels/onednn_conv.hpp"
 
 namespace pcv::nn {
-
-class OnednnConvCache;  // conv.cpp: oneDNN primitives keyed by geometry and thread count
 
 // One convolution op over D spatial dims, registered as nn.conv1d, nn.conv2d and nn.conv3d.
 template <int D>
@@ -31,15 +29,15 @@ class Conv {
 
  private:
   // The geometry of a call, or an error naming the input that does not fit.
-  ConvGeometry geometry(std::span<const std::int64_t> x, std::span<const std::int64_t> weight,
-                        const std::int64_t* bias_size) const;
+  kernels::ConvGeometry geometry(std::span<const std::int64_t> x, std::span<const std::int64_t> weight,
+                                 const std::int64_t* bias_size) const;
   // float32 runs on oneDNN unless the kernel was created with PCV_NN_CONV_REFERENCE set.
   bool use_onednn() const { return !reference_only_; }
 
   std::array<std::int64_t, D> stride_, padding_, dilation_;
   std::int64_t groups_;
   bool reference_only_;
-  std::unique_ptr<OnednnConvCache> onednn_;
+  std::unique_ptr<kernels::OnednnConv<kernels::ConvKind::convolution>> onednn_;
 };
 
 using Conv1d = Conv<1>;

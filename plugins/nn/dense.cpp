@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "broadcast.hpp"
-#include "gemm.hpp"
+#include "kernels/blas.hpp"
 
 namespace pcv::nn {
 namespace {
@@ -147,9 +147,9 @@ void Linear::forward(sdk::ForwardContext& ctx) const {
       const T* b = ctx.input<T>(2).data();
       for (std::int64_t r = 0; r < s.rows; ++r) std::copy(b, b + s.out, py + r * s.out);
     }
-    blas::use_threads(ctx.num_threads());
-    blas::gemm<T>(false, true, s.rows, s.out, s.in, T(1), x.data(), s.in, w.data(), s.in,
-                  has_bias ? T(1) : T(0), py, s.out);
+    kernels::blas::use_threads(ctx.num_threads());
+    kernels::blas::gemm<T>(false, true, s.rows, s.out, s.in, T(1), x.data(), s.in, w.data(), s.in,
+                           has_bias ? T(1) : T(0), py, s.out);
   });
 }
 
@@ -161,17 +161,17 @@ void Linear::backward(sdk::BackwardContext& ctx) const {
     auto dy = ctx.grad_output<T>(0);
     const LinearSizes s = linear_sizes(x.shape(), w.shape(), nullptr);
     require_gradient_shape(dy.shape(), s.y_shape, "nn.linear");
-    blas::use_threads(ctx.num_threads());
+    kernels::blas::use_threads(ctx.num_threads());
     if (ctx.wants_grad(0))  // dx = dy · W
-      blas::gemm<T>(false, false, s.rows, s.in, s.out, T(1), dy.data(), s.out, w.data(), s.in, T(0),
-                    ctx.grad_input<T>(0).data(), s.in);
+      kernels::blas::gemm<T>(false, false, s.rows, s.in, s.out, T(1), dy.data(), s.out, w.data(), s.in, T(0),
+                             ctx.grad_input<T>(0).data(), s.in);
     if (ctx.wants_grad(1))  // dW = dyᵀ · x
-      blas::gemm<T>(true, false, s.out, s.in, s.rows, T(1), dy.data(), s.out, x.data(), s.in, T(0),
-                    ctx.grad_input<T>(1).data(), s.in);
+      kernels::blas::gemm<T>(true, false, s.out, s.in, s.rows, T(1), dy.data(), s.out, x.data(), s.in, T(0),
+                             ctx.grad_input<T>(1).data(), s.in);
     if (ctx.has_input(2) && ctx.wants_grad(2)) {  // db = dyᵀ · 1
       const std::vector<T> ones(static_cast<std::size_t>(s.rows), T(1));
-      blas::gemv<T>(true, s.rows, s.out, T(1), dy.data(), s.out, ones.data(), T(0),
-                    ctx.grad_input<T>(2).data());
+      kernels::blas::gemv<T>(true, s.rows, s.out, T(1), dy.data(), s.out, ones.data(), T(0),
+                             ctx.grad_input<T>(2).data());
     }
   });
 }
@@ -199,15 +199,15 @@ void Matmul::forward(sdk::ForwardContext& ctx) const {
     auto b = ctx.input<T>(1);
     const MatmulPlan p = plan_matmul(a.shape(), b.shape());
     auto y = ctx.output<T>(0, p.y_shape);
-    blas::use_threads(ctx.num_threads());
+    kernels::blas::use_threads(ctx.num_threads());
     if (folds_into_one_gemm(p)) {
-      blas::gemm<T>(false, false, p.batches * p.m, p.n, p.k, T(1), a.data(), p.k, b.data(), p.n, T(0),
-                    y.data(), p.n);
+      kernels::blas::gemm<T>(false, false, p.batches * p.m, p.n, p.k, T(1), a.data(), p.k, b.data(), p.n,
+                             T(0), y.data(), p.n);
       return;
     }
     for (std::int64_t i = 0; i < p.batches; ++i)
-      blas::gemm<T>(false, false, p.m, p.n, p.k, T(1), a.data() + p.a_of[i] * p.m * p.k, p.k,
-                    b.data() + p.b_of[i] * p.k * p.n, p.n, T(0), y.data() + i * p.m * p.n, p.n);
+      kernels::blas::gemm<T>(false, false, p.m, p.n, p.k, T(1), a.data() + p.a_of[i] * p.m * p.k, p.k,
+                             b.data() + p.b_of[i] * p.k * p.n, p.n, T(0), y.data() + i * p.m * p.n, p.n);
   });
 }
 
@@ -223,27 +223,27 @@ void Matmul::backward(sdk::BackwardContext& ctx) const {
     require_gradient_shape(dy.shape(), p.y_shape, "nn.matmul");
     const T *pa = a.data(), *pb = b.data(), *g = dy.data();
     const std::int64_t a_size = p.m * p.k, b_size = p.k * p.n, y_size = p.m * p.n;
-    blas::use_threads(ctx.num_threads());
+    kernels::blas::use_threads(ctx.num_threads());
     if (ctx.wants_grad(0)) {
       T* da = ctx.grad_input<T>(0).data();
       if (folds_into_one_gemm(p)) {
-        blas::gemm<T>(false, true, p.batches * p.m, p.k, p.n, T(1), g, p.n, pb, p.n, T(0), da, p.k);
+        kernels::blas::gemm<T>(false, true, p.batches * p.m, p.k, p.n, T(1), g, p.n, pb, p.n, T(0), da, p.k);
       } else {
         std::fill(da, da + p.a_batches * a_size, T(0));
         for (std::int64_t i = 0; i < p.batches; ++i)
-          blas::gemm<T>(false, true, p.m, p.k, p.n, T(1), g + i * y_size, p.n, pb + p.b_of[i] * b_size, p.n,
-                        T(1), da + p.a_of[i] * a_size, p.k);
+          kernels::blas::gemm<T>(false, true, p.m, p.k, p.n, T(1), g + i * y_size, p.n,
+                                 pb + p.b_of[i] * b_size, p.n, T(1), da + p.a_of[i] * a_size, p.k);
       }
     }
     if (ctx.wants_grad(1)) {
       T* db = ctx.grad_input<T>(1).data();
       if (folds_into_one_gemm(p)) {
-        blas::gemm<T>(true, false, p.k, p.n, p.batches * p.m, T(1), pa, p.k, g, p.n, T(0), db, p.n);
+        kernels::blas::gemm<T>(true, false, p.k, p.n, p.batches * p.m, T(1), pa, p.k, g, p.n, T(0), db, p.n);
       } else {
         std::fill(db, db + p.b_batches * b_size, T(0));
         for (std::int64_t i = 0; i < p.batches; ++i)
-          blas::gemm<T>(true, false, p.k, p.n, p.m, T(1), pa + p.a_of[i] * a_size, p.k, g + i * y_size, p.n,
-                        T(1), db + p.b_of[i] * b_size, p.n);
+          kernels::blas::gemm<T>(true, false, p.k, p.n, p.m, T(1), pa + p.a_of[i] * a_size, p.k,
+                                 g + i * y_size, p.n, T(1), db + p.b_of[i] * b_size, p.n);
       }
     }
   });

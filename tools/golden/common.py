@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-OUT_DIR = REPO / "tests/data/golden/nn"
+GOLDEN_DIR = REPO / "tests/data/golden"
 
 DTYPES = {torch.float64: "float64", torch.int64: "int64", torch.uint8: "uint8"}
 
@@ -38,7 +38,9 @@ def _is_float(t):
 class Golden:
     """Collects the cases of one golden file; all random values come from one seeded generator."""
 
-    def __init__(self, generator_file, seed):
+    def __init__(self, generator_file, seed, plugin="nn"):
+        """Cases of `plugin`'s ops, written under tests/data/golden/<plugin>/."""
+        self.out_dir = GOLDEN_DIR / plugin
         self.generator = pathlib.Path(generator_file).resolve().relative_to(REPO).as_posix()
         self.rng = np.random.default_rng(seed)
         self.cases = []
@@ -140,8 +142,8 @@ class Golden:
         self.cases.append(case)
 
     def write(self, filename):
-        OUT_DIR.mkdir(parents=True, exist_ok=True)
-        path = OUT_DIR / filename
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.out_dir / filename
         text = json.dumps({"generator": self.generator, "cases": self.cases},
                           separators=(",", ":"), allow_nan=False)
         path.write_text(text + "\n")

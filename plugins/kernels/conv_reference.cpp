@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <vector>
 
-#include "gemm.hpp"
+#include "blas.hpp"
 
-namespace pcv::nn::conv_reference {
+namespace pcv::kernels::conv_reference {
 namespace {
 
 // The output positions o in [0, count) whose input position o·stride + offset lies in [0, size).
@@ -101,9 +101,11 @@ void col2vol(const ConvGeometry& g, const T* col, std::int64_t channels, T* imag
 }
 
 // A 1×…×1 kernel with stride 1 and no padding reads the input as it is: no vol2col needed.
+// (The sizes are compared too: the adjoint of a transposed conv with output padding has a
+// larger input than output.)
 bool is_pointwise(const ConvGeometry& g) {
   for (int d = 0; d < 3; ++d)
-    if (g.kernel[d] != 1 || g.stride[d] != 1 || g.padding[d] != 0) return false;
+    if (g.kernel[d] != 1 || g.stride[d] != 1 || g.padding[d] != 0 || g.in[d] != g.out[d]) return false;
   return true;
 }
 
@@ -181,16 +183,20 @@ void backward_weights(const ConvGeometry& g, const T* x, const T* dy, T* dw, T* 
                       depth);
       }
   }
-  if (dbias != nullptr) {
-#pragma omp parallel for num_threads(threads) if (g.batch * g.out_channels * width > 32768)
-    for (std::int64_t o = 0; o < g.out_channels; ++o) {
-      T sum = 0;
-      for (std::int64_t n = 0; n < g.batch; ++n) {
-        const T* row = dy + (n * g.out_channels + o) * width;
-        for (std::int64_t i = 0; i < width; ++i) sum += row[i];
-      }
-      dbias[o] = sum;
+  if (dbias != nullptr) bias_gradient(g.batch, g.out_channels, width, dy, dbias, threads);
+}
+
+template <class T>
+void bias_gradient(std::int64_t batch, std::int64_t channels, std::int64_t volume, const T* dy, T* dbias,
+                   int threads) {
+#pragma omp parallel for num_threads(threads) if (batch * channels * volume > 32768)
+  for (std::int64_t c = 0; c < channels; ++c) {
+    T sum = 0;
+    for (std::int64_t n = 0; n < batch; ++n) {
+      const T* row = dy + (n * channels + c) * volume;
+      for (std::int64_t i = 0; i < volume; ++i) sum += row[i];
     }
+    dbias[c] = sum;
   }
 }
 
@@ -202,4 +208,7 @@ template void backward_weights<float>(const ConvGeometry&, const float*, const f
 template void backward_weights<double>(const ConvGeometry&, const double*, const double*, double*, double*,
                                        int);
 
-}  // namespace pcv::nn::conv_reference
+template void bias_gradient<float>(std::int64_t, std::int64_t, std::int64_t, const float*, float*, int);
+template void bias_gradient<double>(std::int64_t, std::int64_t, std::int64_t, const double*, double*, int);
+
+}  // namespace pcv::kernels::conv_reference

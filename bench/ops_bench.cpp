@@ -1,6 +1,9 @@
-// Google Benchmark timings of nn ops through the plugin ABI, on the shapes listed in
-// tools/bench/nn_cases.json (tools/bench/nn_bench.py runs PyTorch on the same shapes and prints
-// the comparison), plus the per-call cost of going through the ABI at all.
+// Google Benchmark timings of ops through the plugin ABI, on the shapes listed in a cases file
+// (tools/bench/<family>_cases.json; tools/bench/<family>_bench.py runs PyTorch on the same shapes
+// and prints the comparison), plus, when the file asks for it, the per-call cost of going
+// through the ABI at all.
+//
+//   pcv_bench_ops CASES.json [Google Benchmark flags]
 #include <pcv/graph.hpp>
 #include <pcv/registry.hpp>
 #include <pcv/threads.hpp>
@@ -119,8 +122,17 @@ void dispatch_kernel_forward_into(benchmark::State& state) {
 }  // namespace pcv
 
 int main(int argc, char** argv) {
-  std::ifstream in(PCV_BENCH_CASES);
-  const auto cases = nlohmann::json::parse(in).at("cases");
+  if (argc < 2 || argv[1][0] == '-') {
+    std::cerr << "usage: pcv_bench_ops CASES.json [Google Benchmark flags]\n";
+    return 2;
+  }
+  std::ifstream in(argv[1]);
+  if (!in) {
+    std::cerr << "pcv_bench_ops: cannot read " << argv[1] << "\n";
+    return 2;
+  }
+  const auto file = nlohmann::json::parse(in);
+  const auto& cases = file.at("cases");
   static std::vector<pcv::Case> loaded;
   loaded.reserve(cases.size());
   for (const auto& j : cases) loaded.push_back(pcv::read_case(j));
@@ -134,9 +146,14 @@ int main(int argc, char** argv) {
         ->UseRealTime()
         ->MinTime(0.5);
   }
-  benchmark::RegisterBenchmark("dispatch/direct C++ call", pcv::dispatch_direct);
-  benchmark::RegisterBenchmark("dispatch/Kernel::forward", pcv::dispatch_kernel_forward);
-  benchmark::RegisterBenchmark("dispatch/Kernel::forward_into", pcv::dispatch_kernel_forward_into);
+  if (file.value("dispatch", false)) {
+    benchmark::RegisterBenchmark("dispatch/direct C++ call", pcv::dispatch_direct);
+    benchmark::RegisterBenchmark("dispatch/Kernel::forward", pcv::dispatch_kernel_forward);
+    benchmark::RegisterBenchmark("dispatch/Kernel::forward_into", pcv::dispatch_kernel_forward_into);
+  }
+  argv[1] = argv[0];  // Google Benchmark parses the rest
+  --argc;
+  ++argv;
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

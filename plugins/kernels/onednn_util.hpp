@@ -13,7 +13,7 @@
 #include <optional>
 #include <vector>
 
-namespace pcv::nn::onednn {
+namespace pcv::kernels::onednn {
 
 inline const dnnl::engine& cpu_engine() {
   static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -151,4 +151,4 @@ class Bridge {
   std::optional<dnnl::reorder> reorder_;
 };
 
-}  // namespace pcv::nn::onednn
+}  // namespace pcv::kernels::onednn

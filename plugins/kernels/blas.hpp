@@ -9,7 +9,7 @@
 #include <climits>
 #include <cstdint>
 
-namespace pcv::nn::blas {
+namespace pcv::kernels::blas {
 
 // OpenBLAS's thread count is process-wide; calling openblas_set_num_threads is only worth it
 // when the count changes.
@@ -64,4 +64,4 @@ void gemv(bool trans_a, std::int64_t rows, std::int64_t cols, T alpha, const T* 
     cblas_dgemv(CblasRowMajor, ta, blas_int(rows), blas_int(cols), alpha, a, blas_int(lda), x, 1, beta, y, 1);
 }
 
-}  // namespace pcv::nn::blas
+}  // namespace pcv::kernels::blas

@@ -1,0 +1,175 @@
+"""Shared parts of the tools/bench/<family>_bench.py scripts: run pcv's Google Benchmark program
+on a cases file, time PyTorch on the same shapes in this process, and print one table with the
+ratio and, for ops with a FLOP count, GFLOP/s against an estimate of this CPU's peak.
+
+A family script supplies torch_call(torch, case) (a function of the inputs applying the op as
+PyTorch does) and calls main(). Timing: pcv's side is the median of Google Benchmark's
+repetitions; PyTorch's the median of --reps runs after warm-up, forward under no_grad, and
+forward + backward with gradients of every input and parameter. "ratio" is pcv's time over
+PyTorch's: below 1 means pcv is faster.
+"""
+import argparse
+import json
+import math
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+
+
+def torch_module():
+    try:
+        import torch
+    except ImportError:
+        sys.exit("bench: PyTorch is missing: run scripts/setup-deps --tools (Debian python3-torch), "
+                 "and use /usr/bin/python3")
+    return torch
+
+
+def loaded_blas():
+    """Which BLAS this process mapped (after torch ran a GEMM)."""
+    with open("/proc/self/maps") as maps:
+        libs = {line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line}
+    names = sorted(pathlib.Path(p).resolve().as_posix() for p in libs)
+    if any("openblas" in n for n in names):
+        return "OpenBLAS"
+    return "netlib reference BLAS (slow: install libopenblas0 for a fair baseline)" if names else "unknown"
+
+
+def cpu_peak(threads):
+    """(GFLOP/s, how it was estimated) for float32 FMA on `threads` cores: two FMA pipes per core,
+    of the widest vector the CPU has, at the clock /proc/cpuinfo reports (a VM reports the
+    nominal clock; turbo is not counted)."""
+    flags, mhz = set(), None
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key == "flags" and not flags:
+                flags = set(value.split())
+            elif key == "cpu MHz" and mhz is None:
+                mhz = float(value)
+    if mhz is None:
+        return None, "unknown clock"
+    lanes = 16 if "avx512f" in flags else 8 if "avx2" in flags else 4
+    per_cycle = lanes * 2 * (2 if "fma" in flags or lanes == 16 else 1)
+    gflops = threads * per_cycle * mhz / 1e3
+    isa = "AVX-512" if lanes == 16 else "AVX2" if lanes == 8 else "SSE"
+    return gflops, f"{threads} cores x {per_cycle} FLOP/cycle ({isa}, 2 FMA pipes) x {mhz / 1e3:.2f} GHz"
+
+
+def forward_flops(case):
+    """2 x multiply-adds of one forward call, for convolutions and linear layers; else None."""
+    op = case["op"].split(".", 1)[1]
+    shapes = case["inputs"]
+    groups = case["attrs"].get("groups", 1)
+    if op.startswith("conv_transpose"):  # every input element meets C_out/g x k weights
+        x, w = shapes[0], shapes[1]
+        return 2 * math.prod(x) * (w[1]) * math.prod(w[2:])
+    if op.startswith("conv"):
+        x, w = shapes[0], shapes[1]
+        a = case["attrs"]
+        out = 1
+        for d, size in enumerate(x[2:]):
+            pick = lambda key, default: (a.get(key, [default]) * 3)[d] if len(a.get(key, [default])) == 1 else a[key][d]  # noqa: E731
+            k = w[2 + d]
+            extent = pick("dilation", 1) * (k - 1) + 1
+            out *= (size + 2 * pick("padding", 0) - extent) // pick("stride", 1) + 1
+        return 2 * x[0] * w[0] * out * (x[1] // groups) * math.prod(w[2:])
+    if op == "linear":
+        x, w = shapes[0], shapes[1]
+        return 2 * math.prod(x[:-1]) * w[0] * w[1]
+    return None
+
+
+def median_ms(fn, reps, warmup=3):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3
+
+
+def time_torch(torch, call, case, reps):
+    inputs = [torch.randn(*shape) for shape in case["inputs"]]
+    for i in case.get("positive", []):
+        inputs[i] = inputs[i].abs() + 0.5
+    with torch.no_grad():
+        forward = median_ms(lambda: call(*inputs), reps)
+    state = set(case.get("state", []))
+    grad_inputs = [t.clone().requires_grad_(i not in state) for i, t in enumerate(inputs)]
+    dy = torch.randn_like(call(*grad_inputs))
+
+    def step():
+        for t in grad_inputs:
+            t.grad = None
+        call(*grad_inputs).backward(dy)
+
+    return forward, median_ms(step, reps)
+
+
+def time_pcv(binary, cases_file, threads, reps):
+    env = dict(os.environ, PCV_NUM_THREADS=str(threads))
+    out = subprocess.run([binary, str(cases_file), "--benchmark_format=json", f"--benchmark_repetitions={reps}",
+                          "--benchmark_report_aggregates_only=true"],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    results = {}
+    for b in json.loads(out)["benchmarks"]:
+        if b.get("aggregate_name") != "median":
+            continue
+        scale = {"ms": 1.0, "us": 1e-3, "ns": 1e-6}[b["time_unit"]]
+        name = b["run_name"].split("/min_time:")[0].removesuffix("/real_time")
+        results[name] = b["real_time"] * scale
+    return results
+
+
+def main(description, cases_file, torch_call):
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pcv-bench", default=str(REPO / "build/bin/pcv_bench_ops"))
+    ap.add_argument("--threads", type=int, default=int(os.environ.get("PCV_NUM_THREADS", os.cpu_count() or 1)))
+    ap.add_argument("--reps", type=int, default=10)
+    args = ap.parse_args()
+    if not pathlib.Path(args.pcv_bench).exists():
+        sys.exit(f"bench: {args.pcv_bench} does not exist: build it with `make bench`")
+    torch = torch_module()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    spec = json.loads(pathlib.Path(cases_file).read_text())
+    cases = spec["cases"]
+
+    ours = time_pcv(args.pcv_bench, cases_file, args.threads, 5)
+    torch.randn(64, 64) @ torch.randn(64, 64)
+    peak, how = cpu_peak(args.threads)
+    print(f"# PyTorch {torch.__version__} with {loaded_blas()}, oneDNN {torch.backends.mkldnn.is_available()}; "
+          f"{args.threads} threads; {os.uname().machine}; load average {os.getloadavg()[0]:.2f}")
+    if peak:
+        print(f"# peak estimate {peak:.0f} GFLOP/s = {how}")
+    rows = [("op", "shapes", "pass", "pcv ms", "PyTorch ms", "ratio", "pcv GFLOP/s", "torch GFLOP/s", "pcv % peak")]
+    for case in cases:
+        fwd, fwd_bwd = time_torch(torch, torch_call(torch, case), case, args.reps)
+        shapes = " ".join("x".join(map(str, s)) for s in case["inputs"][:2])
+        flops = forward_flops(case)
+        for name, theirs, factor in (("forward", fwd, 1), ("forward+backward", fwd_bwd, 3)):
+            mine = ours.get(f"{case['name']}/{name}")
+            ratio = f"{mine / theirs:.2f}" if mine else "-"
+            rate = lambda ms: f"{flops * factor / ms / 1e6:.1f}" if flops and ms else "-"  # noqa: E731
+            share = f"{flops * factor / mine / 1e6 / peak * 100:.0f}%" if flops and mine and peak else "-"
+            rows.append((case["name"], shapes, name, f"{mine:.2f}" if mine else "-", f"{theirs:.2f}", ratio,
+                         rate(mine), rate(theirs), share))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+    direct = ours.get("dispatch/direct C++ call")
+    for kind in ("Kernel::forward", "Kernel::forward_into"):
+        through = ours.get(f"dispatch/{kind}")
+        if direct is not None and through is not None:
+            print(f"# dispatch overhead through the ABI ({kind}, nn.add on 1 element): "
+                  f"{(through - direct) * 1e3:.3f} us per call (direct call {direct * 1e6:.0f} ns)")
