@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/attributes.hpp"
+#include "kernels/conv_op_checks.hpp"
 
 namespace pcv::nn {
 namespace {
@@ -14,19 +15,6 @@ namespace {
 template <int D>
 std::string op_name() {
   return "nn.conv" + std::to_string(D) + "d";
-}
-
-template <int D>
-sdk::Shape output_shape(const kernels::ConvGeometry& g) {
-  sdk::Shape y{g.batch, g.out_channels};
-  for (int d = 3 - D; d < 3; ++d) y.push_back(g.out[d]);
-  return y;
-}
-
-void require_gradient_shape(std::span<const std::int64_t> dy, const sdk::Shape& y, const std::string& op) {
-  if (!std::equal(dy.begin(), dy.end(), y.begin(), y.end()))
-    sdk::fail(PCV_ERR_SHAPE, op, ": the gradient of output 'y' is ", sdk::shape_string(dy), ", expected ",
-              sdk::shape_string(y));
 }
 
 }  // namespace
@@ -122,23 +110,13 @@ kernels::ConvGeometry Conv<D>::geometry(std::span<const std::int64_t> x, std::sp
   return g;
 }
 
-namespace {
-const std::int64_t* bias_entries(std::span<const std::int64_t> bias, const std::string& op) {
-  if (bias.size() != 1)
-    sdk::fail(PCV_ERR_SHAPE, op, ": input 'bias' has ", bias.size(), " dims, expected 1 ([C_out])");
-  return bias.data();
-}
-}  // namespace
-
 template <int D>
 void Conv<D>::infer_shapes(sdk::ShapeContext& ctx) const {
-  for (std::size_t i = 1; i < 3; ++i)
-    if (ctx.has_input(i) && !same_dtype(ctx.input_dtype(i), ctx.input_dtype(0)))
-      sdk::fail(PCV_ERR_SHAPE, op_name<D>(), ": ", ctx.names().input(i), " is ",
-                dtype_name(ctx.input_dtype(i)), " but input 'x' is ", dtype_name(ctx.input_dtype(0)));
-  const std::int64_t* bias = ctx.has_input(2) ? bias_entries(ctx.input_shape(2), op_name<D>()) : nullptr;
+  kernels::require_dtypes_of_x(ctx, op_name<D>());
+  const std::int64_t* bias =
+      ctx.has_input(2) ? kernels::bias_entries(ctx.input_shape(2), op_name<D>()) : nullptr;
   ctx.set_output(0, ctx.input_dtype(0),
-                 output_shape<D>(geometry(ctx.input_shape(0), ctx.input_shape(1), bias)));
+                 kernels::conv_output_shape(geometry(ctx.input_shape(0), ctx.input_shape(1), bias)));
 }
 
 template <int D>
@@ -148,9 +126,10 @@ void Conv<D>::forward(sdk::ForwardContext& ctx) const {
     auto x = ctx.input<T>(0);
     auto w = ctx.input<T>(1);
     const T* bias = ctx.has_input(2) ? ctx.input<T>(2).data() : nullptr;
-    const kernels::ConvGeometry g = geometry(
-        x.shape(), w.shape(), bias ? bias_entries(sdk::shape_of(ctx.raw_input(2)), op_name<D>()) : nullptr);
-    auto y = ctx.output<T>(0, output_shape<D>(g));
+    const kernels::ConvGeometry g =
+        geometry(x.shape(), w.shape(),
+                 bias ? kernels::bias_entries(sdk::shape_of(ctx.raw_input(2)), op_name<D>()) : nullptr);
+    auto y = ctx.output<T>(0, kernels::conv_output_shape(g));
     if constexpr (std::is_same_v<T, float>)
       if (use_onednn() && y.numel() > 0) {
         onednn_->forward(g, ctx.num_threads(), x.data(), w.data(), bias, y.data());
@@ -170,8 +149,8 @@ void Conv<D>::backward(sdk::BackwardContext& ctx) const {
     const bool has_bias = ctx.has_input(2);
     const kernels::ConvGeometry g =
         geometry(x.shape(), w.shape(),
-                 has_bias ? bias_entries(sdk::shape_of(ctx.raw_input(2)), op_name<D>()) : nullptr);
-    require_gradient_shape(dy.shape(), output_shape<D>(g), op_name<D>());
+                 has_bias ? kernels::bias_entries(sdk::shape_of(ctx.raw_input(2)), op_name<D>()) : nullptr);
+    kernels::require_gradient_shape(dy.shape(), kernels::conv_output_shape(g), op_name<D>());
     T* dx = ctx.wants_grad(0) ? ctx.grad_input<T>(0).data() : nullptr;
     T* dw = ctx.wants_grad(1) ? ctx.grad_input<T>(1).data() : nullptr;
     T* dbias = has_bias && ctx.wants_grad(2) ? ctx.grad_input<T>(2).data() : nullptr;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/attributes.hpp"
+#include "kernels/conv_op_checks.hpp"
 
 namespace pcv::upsample {
 namespace {
@@ -15,19 +16,6 @@ namespace conv_reference = kernels::conv_reference;
 template <int D>
 std::string op_name() {
   return "upsample.conv_transpose" + std::to_string(D) + "d";
-}
-
-template <int D>
-sdk::Shape output_shape(const ConvGeometry& g) {
-  sdk::Shape y{g.batch, g.out_channels};
-  for (int d = 3 - D; d < 3; ++d) y.push_back(g.out[d]);
-  return y;
-}
-
-const std::int64_t* bias_entries(std::span<const std::int64_t> bias, const std::string& op) {
-  if (bias.size() != 1)
-    sdk::fail(PCV_ERR_SHAPE, op, ": input 'bias' has ", bias.size(), " dims, expected 1 ([C_out])");
-  return bias.data();
 }
 
 // y[n, c, …] += bias[c].
@@ -166,13 +154,11 @@ ConvGeometry ConvTranspose<D>::geometry(std::span<const std::int64_t> x, std::sp
 
 template <int D>
 void ConvTranspose<D>::infer_shapes(sdk::ShapeContext& ctx) const {
-  for (std::size_t i = 1; i < 3; ++i)
-    if (ctx.has_input(i) && !same_dtype(ctx.input_dtype(i), ctx.input_dtype(0)))
-      sdk::fail(PCV_ERR_SHAPE, op_name<D>(), ": ", ctx.names().input(i), " is ",
-                dtype_name(ctx.input_dtype(i)), " but input 'x' is ", dtype_name(ctx.input_dtype(0)));
-  const std::int64_t* bias = ctx.has_input(2) ? bias_entries(ctx.input_shape(2), op_name<D>()) : nullptr;
+  kernels::require_dtypes_of_x(ctx, op_name<D>());
+  const std::int64_t* bias =
+      ctx.has_input(2) ? kernels::bias_entries(ctx.input_shape(2), op_name<D>()) : nullptr;
   ctx.set_output(0, ctx.input_dtype(0),
-                 output_shape<D>(geometry(ctx.input_shape(0), ctx.input_shape(1), bias)));
+                 kernels::conv_output_shape(geometry(ctx.input_shape(0), ctx.input_shape(1), bias)));
 }
 
 template <int D>
@@ -182,9 +168,10 @@ void ConvTranspose<D>::forward(sdk::ForwardContext& ctx) const {
     auto x = ctx.input<T>(0);
     auto w = ctx.input<T>(1);
     const T* bias = ctx.has_input(2) ? ctx.input<T>(2).data() : nullptr;
-    const ConvGeometry g = geometry(
-        x.shape(), w.shape(), bias ? bias_entries(sdk::shape_of(ctx.raw_input(2)), op_name<D>()) : nullptr);
-    auto y = ctx.output<T>(0, output_shape<D>(g));
+    const ConvGeometry g =
+        geometry(x.shape(), w.shape(),
+                 bias ? kernels::bias_entries(sdk::shape_of(ctx.raw_input(2)), op_name<D>()) : nullptr);
+    auto y = ctx.output<T>(0, kernels::conv_output_shape(g));
     if (y.numel() == 0) return;
     const int threads = ctx.num_threads();
     if constexpr (std::is_same_v<T, float>)
@@ -207,11 +194,8 @@ void ConvTranspose<D>::backward(sdk::BackwardContext& ctx) const {
     const bool has_bias = ctx.has_input(2);
     const ConvGeometry g =
         geometry(x.shape(), w.shape(),
-                 has_bias ? bias_entries(sdk::shape_of(ctx.raw_input(2)), op_name<D>()) : nullptr);
-    const sdk::Shape y_shape = output_shape<D>(g);
-    if (!std::ranges::equal(dy.shape(), y_shape))
-      sdk::fail(PCV_ERR_SHAPE, op_name<D>(), ": the gradient of output 'y' is ",
-                sdk::shape_string(dy.shape()), ", expected ", sdk::shape_string(y_shape));
+                 has_bias ? kernels::bias_entries(sdk::shape_of(ctx.raw_input(2)), op_name<D>()) : nullptr);
+    kernels::require_gradient_shape(dy.shape(), kernels::conv_output_shape(g), op_name<D>());
     T* dx = ctx.wants_grad(0) ? ctx.grad_input<T>(0).data() : nullptr;
     T* dw = ctx.wants_grad(1) ? ctx.grad_input<T>(1).data() : nullptr;
     T* dbias = has_bias && ctx.wants_grad(2) ? ctx.grad_input<T>(2).data() : nullptr;

@@ -1,0 +1,45 @@
+// Shape and dtype checks shared by the convolution-like ops (nn.conv*, upsample.conv_transpose*),
+// whose inputs are x, weight and an optional bias.
+#pragma once
+
+#include <pcv/sdk.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "conv_reference.hpp"
+
+namespace pcv::kernels {
+
+// y's shape: [N, C_out, out…] over the geometry's own rank.
+inline sdk::Shape conv_output_shape(const ConvGeometry& g) {
+  sdk::Shape y{g.batch, g.out_channels};
+  for (int d = 3 - g.rank; d < 3; ++d) y.push_back(g.out[d]);
+  return y;
+}
+
+// The bias's single entry count, or an error when it is not 1-D.
+inline const std::int64_t* bias_entries(std::span<const std::int64_t> bias, const std::string& op) {
+  if (bias.size() != 1)
+    sdk::fail(PCV_ERR_SHAPE, op, ": input 'bias' has ", bias.size(), " dims, expected 1 ([C_out])");
+  return bias.data();
+}
+
+// weight and bias have x's dtype.
+inline void require_dtypes_of_x(const sdk::ShapeContext& ctx, const std::string& op) {
+  for (std::size_t i = 1; i < 3; ++i)
+    if (ctx.has_input(i) && !same_dtype(ctx.input_dtype(i), ctx.input_dtype(0)))
+      sdk::fail(PCV_ERR_SHAPE, op, ": ", ctx.names().input(i), " is ", dtype_name(ctx.input_dtype(i)),
+                " but input 'x' is ", dtype_name(ctx.input_dtype(0)));
+}
+
+inline void require_gradient_shape(std::span<const std::int64_t> dy, const sdk::Shape& y,
+                                   const std::string& op) {
+  if (!std::ranges::equal(dy, y))
+    sdk::fail(PCV_ERR_SHAPE, op, ": the gradient of output 'y' is ", sdk::shape_string(dy), ", expected ",
+              sdk::shape_string(y));
+}
+
+}  // namespace pcv::kernels
