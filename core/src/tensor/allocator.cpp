@@ -6,7 +6,10 @@
 
 #include <pcv/memory.hpp>
 
+#include <sys/mman.h>
+
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 
 namespace pcv::detail {
@@ -27,6 +30,25 @@ void note_allocated(std::uint64_t bytes) {
   std::uint64_t peak = peak_bytes.load(std::memory_order_relaxed);
   while (now > peak && !peak_bytes.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
   }
+}
+
+// Large blocks ask for transparent huge pages (where the kernel leaves that to madvise, as
+// Debian's does): filling a fresh 32 MB output otherwise takes 8,192 page faults, which cost more
+// than a memory-bound op's own work (measured: interpolate ×2 on 8×64×64×64 went from 60 to a few
+// ms per call with a new output each time).
+constexpr std::uint64_t kHugePageThreshold = std::uint64_t{4} << 20;
+
+void advise_huge_pages(char* block, std::uint64_t bytes) {
+#ifdef MADV_HUGEPAGE
+  constexpr std::uintptr_t kPage = 4096;
+  const auto start = (reinterpret_cast<std::uintptr_t>(block) + kPage - 1) & ~(kPage - 1);
+  const auto end = reinterpret_cast<std::uintptr_t>(block) + bytes;
+  if (end > start)
+    madvise(reinterpret_cast<void*>(start), end - start, MADV_HUGEPAGE);  // a hint: errors are harmless
+#else
+  (void)block;
+  (void)bytes;
+#endif
 }
 
 }  // namespace
@@ -50,6 +72,7 @@ void* allocate(pcv_device device, std::uint64_t bytes, std::uint64_t alignment) 
   const std::uint64_t rounded = (bytes + alignment - 1) / alignment * alignment + alignment;
   auto* block = static_cast<char*>(std::aligned_alloc(alignment, rounded));
   if (block == nullptr) return nullptr;
+  if (rounded >= kHugePageThreshold) advise_huge_pages(block, rounded);
   char* user = block + alignment;
   auto* header = reinterpret_cast<Header*>(user - sizeof(Header));
   header->bytes = bytes;
