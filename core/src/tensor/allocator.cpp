@@ -34,7 +34,7 @@ void note_allocated(std::uint64_t bytes) {
 
 // Large blocks ask for transparent huge pages (where the kernel leaves that to madvise, as
 // Debian's does): filling a fresh 32 MB output otherwise takes 8,192 page faults, which cost more
-// than a memory-bound op's own work (measured: interpolate ×2 on 8×64×64×64 went from 60 to a few
+// than a memory-bound op's own work (measured: interpolate ×2 on 8×64×64×64 went from 60 to 10
 // ms per call with a new output each time).
 constexpr std::uint64_t kHugePageThreshold = std::uint64_t{4} << 20;
 
