@@ -11,6 +11,7 @@ void add_plugins_command(CLI::App& app, const PluginOptions& options);
 void add_ops_command(CLI::App& app, const PluginOptions& options);
 void add_op_command(CLI::App& app, const PluginOptions& options);
 void add_train_command(CLI::App& app, const PluginOptions& options);
+void add_rf_command(CLI::App& app, const PluginOptions& options);
 void add_eval_command(CLI::App& app, const PluginOptions& options);
 void add_classify_command(CLI::App& app, const PluginOptions& options);
 
