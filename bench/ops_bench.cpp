@@ -11,9 +11,12 @@
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
 
+#include <immintrin.h>
+
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <thread>
 
 namespace pcv {
 namespace {
@@ -120,6 +123,56 @@ void dispatch_kernel_forward_into(benchmark::State& state) {
   }
 }
 
+// This CPU's float32 peak, measured: every thread runs chains of independent vector FMAs on
+// registers (12 accumulators hide the FMA latency), with the widest vectors the CPU has. The
+// clock a VM reports is nominal, so a peak computed from it can be exceeded; this one cannot.
+constexpr int kPeakRounds = 1 << 20;
+constexpr int kPeakChains = 12;
+
+// The same loop for each vector width (intrinsics need their target on the function itself).
+#define PCV_FMA_CHAINS(Vec, set1, fmadd, store, lanes)                                           \
+  Vec acc[kPeakChains];                                                                          \
+  for (int c = 0; c < kPeakChains; ++c) acc[c] = set1(0.001f * c);                               \
+  const Vec a = set1(0.999f), b = set1(0.0001f);                                                 \
+  for (int r = 0; r < kPeakRounds; ++r)                                                          \
+    _Pragma("GCC unroll 12") for (int c = 0; c < kPeakChains; ++c) acc[c] = fmadd(acc[c], a, b); \
+  float total = 0;                                                                               \
+  for (int c = 0; c < kPeakChains; ++c) {                                                        \
+    alignas(64) float f[lanes];                                                                  \
+    store(f, acc[c]);                                                                            \
+    for (float v : f) total += v;                                                                \
+  }                                                                                              \
+  return total
+
+__attribute__((target("avx512f"))) float fma_chains_avx512() {
+  PCV_FMA_CHAINS(__m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_store_ps, 16);
+}
+
+__attribute__((target("avx2,fma"))) float fma_chains_avx2() {
+  PCV_FMA_CHAINS(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_store_ps, 8);
+}
+
+// FLOPs of one fma_chains call, or 0 when the CPU has neither AVX-512 nor AVX2 with FMA.
+double peak_flops_per_call() {
+  const int lanes = __builtin_cpu_supports("avx512f") ? 16 : __builtin_cpu_supports("fma") ? 8 : 0;
+  return 2.0 * lanes * kPeakChains * kPeakRounds;
+}
+
+void fma_peak(benchmark::State& state) {
+  const int threads = num_threads();
+  const bool avx512 = __builtin_cpu_supports("avx512f");
+  std::vector<float> sink(static_cast<std::size_t>(threads));
+  for (auto _ : state) {
+    std::vector<std::thread> team;
+    for (int t = 0; t < threads; ++t)
+      team.emplace_back([&, t] { sink[t] = avx512 ? fma_chains_avx512() : fma_chains_avx2(); });
+    for (auto& thread : team) thread.join();
+    benchmark::DoNotOptimize(sink.data());
+  }
+  state.counters["gflops"] = benchmark::Counter(peak_flops_per_call() * threads / 1e9,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
 }  // namespace pcv
 
@@ -148,6 +201,10 @@ int main(int argc, char** argv) {
         ->UseRealTime()
         ->MinTime(0.5);
   }
+  if (pcv::peak_flops_per_call() > 0)
+    benchmark::RegisterBenchmark("peak/fma float32", pcv::fma_peak)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
   if (file.value("dispatch", false)) {
     benchmark::RegisterBenchmark("dispatch/direct C++ call", pcv::dispatch_direct);
     benchmark::RegisterBenchmark("dispatch/Kernel::forward", pcv::dispatch_kernel_forward);

@@ -1,6 +1,7 @@
 """Shared parts of the tools/bench/<family>_bench.py scripts: run pcv's Google Benchmark program
 on a cases file, time PyTorch on the same shapes in this process, and print one table with the
-ratio and, for ops with a FLOP count, GFLOP/s against an estimate of this CPU's peak.
+ratio and, for ops with a FLOP count, GFLOP/s against this CPU's peak (measured by
+pcv_bench_ops with register-only FMA chains: the clock a VM reports is nominal).
 
 A family script supplies torch_call(torch, case) (a function of the inputs applying the op as
 PyTorch does) and calls main(). Timing: pcv's side is the median of Google Benchmark's
@@ -39,28 +40,6 @@ def loaded_blas():
     if any("openblas" in n for n in names):
         return "OpenBLAS"
     return "netlib reference BLAS (slow: install libopenblas0 for a fair baseline)" if names else "unknown"
-
-
-def cpu_peak(threads):
-    """(GFLOP/s, how it was estimated) for float32 FMA on `threads` cores: two FMA pipes per core,
-    of the widest vector the CPU has, at the clock /proc/cpuinfo reports (a VM reports the
-    nominal clock; turbo is not counted)."""
-    flags, mhz = set(), None
-    with open("/proc/cpuinfo") as info:
-        for line in info:
-            key, _, value = line.partition(":")
-            key = key.strip()
-            if key == "flags" and not flags:
-                flags = set(value.split())
-            elif key == "cpu MHz" and mhz is None:
-                mhz = float(value)
-    if mhz is None:
-        return None, "unknown clock"
-    lanes = 16 if "avx512f" in flags else 8 if "avx2" in flags else 4
-    per_cycle = lanes * 2 * (2 if "fma" in flags or lanes == 16 else 1)
-    gflops = threads * per_cycle * mhz / 1e3
-    isa = "AVX-512" if lanes == 16 else "AVX2" if lanes == 8 else "SSE"
-    return gflops, f"{threads} cores x {per_cycle} FLOP/cycle ({isa}, 2 FMA pipes) x {mhz / 1e3:.2f} GHz"
 
 
 def forward_flops(case):
@@ -128,6 +107,8 @@ def time_pcv(binary, cases_file, threads, reps):
         scale = {"ms": 1.0, "us": 1e-3, "ns": 1e-6}[b["time_unit"]]
         name = b["run_name"].split("/min_time:")[0].removesuffix("/real_time")
         results[name] = b["real_time"] * scale
+        if "gflops" in b:
+            results[name + " GFLOP/s"] = b["gflops"]
     return results
 
 
@@ -147,11 +128,12 @@ def main(description, cases_file, torch_call):
 
     ours = time_pcv(args.pcv_bench, cases_file, args.threads, 5)
     torch.randn(64, 64) @ torch.randn(64, 64)
-    peak, how = cpu_peak(args.threads)
+    # pcv_bench_ops measures it: register-only vector FMA chains on every thread.
+    peak = ours.get("peak/fma float32 GFLOP/s")
     print(f"# PyTorch {torch.__version__} with {loaded_blas()}, oneDNN {torch.backends.mkldnn.is_available()}; "
           f"{args.threads} threads; {os.uname().machine}; load average {os.getloadavg()[0]:.2f}")
     if peak:
-        print(f"# peak estimate {peak:.0f} GFLOP/s = {how}")
+        print(f"# this CPU's float32 peak on {args.threads} threads, measured with FMA chains: {peak:.0f} GFLOP/s")
     rows = [("op", "shapes", "pass", "pcv ms", "PyTorch ms", "ratio", "pcv GFLOP/s", "torch GFLOP/s", "pcv % peak")]
     for case in cases:
         fwd, fwd_bwd = time_torch(torch, torch_call(torch, case), case, args.reps)

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Times upsample ops in pcv and in PyTorch (CPU) on the same shapes, in one run, and prints a
-table with GFLOP/s against this CPU's estimated peak.
+table with GFLOP/s against this CPU's measured peak.
 
     tools/bench/upsample_bench.py [--pcv-bench build/bin/pcv_bench_ops] [--threads 2] [--reps 10]
 
