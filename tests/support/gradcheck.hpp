@@ -38,10 +38,12 @@ inline void expect_backward_matches_differences(const Kernel& kernel, const std:
   std::mt19937_64 rng(7);
   std::normal_distribution<double> normal;
   const std::vector<Tensor> outputs = kernel.forward(copies(inputs), options);
-  std::vector<Tensor> weights;  // zero for outputs that are not float64 (masks, indices)
-  for (const Tensor& y : outputs) {
+  // Zero for outputs that are not float64 (masks, indices) or that the op does not differentiate.
+  std::vector<Tensor> weights;
+  for (std::size_t k = 0; k < outputs.size(); ++k) {
+    const Tensor& y = outputs[k];
     Tensor w(y.dtype(), y.shape());
-    if (same_dtype(y.dtype(), kFloat64))
+    if (same_dtype(y.dtype(), kFloat64) && !kernel.op().outputs[k].no_grad)
       for (std::int64_t i = 0; i < w.numel(); ++i) w.data<double>()[i] = normal(rng);
     weights.push_back(w);
   }

@@ -150,7 +150,8 @@ enum {
    * num_inputs then counts every copy. */
   PCV_ARG_VARIADIC = 1u << 2,
   /* 1.1: the op does not differentiate this input (class weights, say); the host never asks
-   * backward for its gradient. */
+   * backward for its gradient. On an output: backward ignores that output's gradient (a
+   * by-product such as a loss's probabilities). */
   PCV_ARG_NO_GRAD = 1u << 3
 };
 

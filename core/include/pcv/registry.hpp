@@ -23,7 +23,7 @@ struct ArgInfo {
   bool optional = false;
   bool state = false;     // updated in place by training-mode forward; never differentiated
   bool variadic = false;  // the last input only: given one or more times
-  bool no_grad = false;   // backward does not differentiate it
+  bool no_grad = false;   // input: backward does not differentiate it; output: its gradient is ignored
 };
 
 struct AttrInfo {

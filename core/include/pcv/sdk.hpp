@@ -191,6 +191,11 @@ class OpSpec {
     if (!inputs_.empty()) inputs_.back().flags |= PCV_ARG_NO_GRAD;
     return *this;
   }
+  // The last output is not differentiated: backward ignores its gradient.
+  OpSpec& no_grad_output() {
+    if (!outputs_.empty()) outputs_.back().flags |= PCV_ARG_NO_GRAD;
+    return *this;
+  }
   OpSpec& output(std::string name, std::string doc, std::string dtypes = "float32|float64") {
     outputs_.push_back({std::move(name), std::move(doc), std::move(dtypes), 0});
     return *this;

@@ -1,0 +1,450 @@
+#include "margin_softmax.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kernels/blas.hpp"
+
+namespace pcv::losses {
+namespace {
+
+constexpr const char* kOp = "losses.margin_softmax";
+enum Input { kX = 0, kWeight = 1, kTarget = 2, kBias = 3, kStep = 4 };
+
+// Classes per block of the backward pass: its scratch is B × kClassBlock, not B × C.
+constexpr std::int64_t kClassBlock = 1024;
+// Below this many logits one thread is faster.
+constexpr std::int64_t kParallelLogits = 1 << 14;
+
+MarginKind parse_kind(const std::string& name) {
+  static const std::pair<const char*, MarginKind> kKinds[] = {
+      {"softmax", MarginKind::softmax},       {"normface", MarginKind::normface},
+      {"sphereface", MarginKind::sphereface}, {"cosface", MarginKind::cosface},
+      {"arcface", MarginKind::arcface},       {"combined", MarginKind::combined}};
+  for (const auto& [n, k] : kKinds)
+    if (name == n) return k;
+  sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": attribute 'loss' = '", name,
+            "' is not one of softmax, normface, sphereface, cosface, arcface, combined");
+}
+
+// The target logit per unit of scale, f(c), and its slope f'(c), for a clamped cosine c.
+struct TargetLogit {
+  double value, slope;
+};
+
+// T_m(c) = cos(m·θ) and U_{m−1}(c) = sin(m·θ)/sin θ by the Chebyshev recurrences: no acos, and a
+// slope that stays finite at c = ±1.
+void chebyshev(int m, double c, double& t_m, double& u_m1) {
+  double t_prev = 1, t = c, u_prev = 0, u = 1;  // T_0, T_1, U_{-1}, U_0
+  for (int n = 1; n < m; ++n) {
+    const double t_next = 2 * c * t - t_prev, u_next = 2 * c * u - u_prev;
+    t_prev = t, t = t_next, u_prev = u, u = u_next;
+  }
+  t_m = m == 0 ? 1 : t;
+  u_m1 = u;
+}
+
+// `slope_floor` bounds 1/sin θ near θ = 0 and π, where the exact slopes of the angular margins
+// diverge (the gradient that reaches x is then projected to ~0 anyway, see the README).
+TargetLogit target_logit(const MarginOptions& o, double c, double lambda, double min_sin) {
+  const double sin_theta = std::max(std::sqrt(std::max(0.0, 1 - c * c)), min_sin);
+  switch (o.kind) {
+    case MarginKind::softmax:
+    case MarginKind::normface:
+      return {c, 1};
+    case MarginKind::cosface:
+      return {c - o.m3, 1};
+    case MarginKind::arcface: {
+      const double m = o.m2, cos_m = std::cos(m), sin_m = std::sin(m);
+      const double value = c * cos_m - std::sqrt(std::max(0.0, 1 - c * c)) * sin_m;  // cos(θ + m)
+      const double slope = cos_m + sin_m * c / sin_theta;
+      if (o.easy_margin) return c > 0 ? TargetLogit{value, slope} : TargetLogit{c, 1};
+      if (o.fallback && !(c > std::cos(std::numbers::pi - m))) return {c - m * sin_m, 1};
+      return {value, slope};
+    }
+    case MarginKind::combined: {
+      if (o.m1 == 1 && o.m2 == 0) return {c - o.m3, 1};
+      const double angle = o.m1 * std::acos(c) + o.m2;
+      return {std::cos(angle) - o.m3, o.m1 * std::sin(angle) / sin_theta};
+    }
+    case MarginKind::sphereface: {
+      const int m = o.sphere_m;
+      const double theta = std::acos(c);
+      const int k = std::min(m - 1, static_cast<int>(std::floor(m * theta / std::numbers::pi)));
+      double t_m, u_m1;
+      chebyshev(m, c, t_m, u_m1);
+      const double sign = k % 2 == 0 ? 1.0 : -1.0;
+      const double psi = sign * t_m - 2.0 * k, psi_slope = sign * m * u_m1;
+      return {(lambda * c + psi) / (1 + lambda), (lambda + psi_slope) / (1 + lambda)};
+    }
+  }
+  return {c, 1};
+}
+
+bool normalised(const MarginOptions& o) { return o.kind != MarginKind::softmax; }
+
+// Shapes of one call, checked.
+struct Sizes {
+  std::int64_t batch, dim, classes;
+};
+
+Sizes check_shapes(std::span<const std::int64_t> x, std::span<const std::int64_t> w,
+                   std::span<const std::int64_t> target, const std::int64_t* bias, bool has_step,
+                   const MarginOptions& o) {
+  if (x.size() != 2)
+    sdk::fail(PCV_ERR_SHAPE, kOp, ": input 'x' is ", sdk::shape_string(x), ", expected [B, d]");
+  if (w.size() != 2 || w[1] != x[1])
+    sdk::fail(PCV_ERR_SHAPE, kOp, ": input 'weight' is ", sdk::shape_string(w), ", expected [C, ", x[1],
+              "] (one row per class, the embedding size of x ", sdk::shape_string(x), ")");
+  if (w[0] < 1) sdk::fail(PCV_ERR_SHAPE, kOp, ": input 'weight' ", sdk::shape_string(w), " has no classes");
+  if (target.size() != 1 || target[0] != x[0])
+    sdk::fail(PCV_ERR_SHAPE, kOp, ": input 'target' is ", sdk::shape_string(target), ", expected [", x[0],
+              "]");
+  if (bias != nullptr && o.kind != MarginKind::softmax)
+    sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": input 'bias' is only used by loss 'softmax'");
+  if (bias != nullptr && *bias != w[0])
+    sdk::fail(PCV_ERR_SHAPE, kOp, ": input 'bias' has ", *bias, " entries, expected C = ", w[0]);
+  if (has_step && o.kind != MarginKind::sphereface)
+    sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp,
+              ": input 'step' (λ annealing) is only used by loss 'sphereface'");
+  return {x[0], x[1], w[0]};
+}
+
+// SphereFace's λ: fixed, or annealed by the step count.
+double sphere_lambda(const MarginOptions& o, const std::int64_t* step) {
+  if (step == nullptr) return o.lambda;
+  const double annealed =
+      o.lambda_base * std::pow(1 + o.lambda_gamma * static_cast<double>(*step), -o.lambda_power);
+  return std::max(o.lambda_min, annealed);
+}
+
+// Euclidean norms of the rows of a [rows, dim]; refuses a zero row.
+template <class T>
+std::vector<double> row_norms(const T* a, std::int64_t rows, std::int64_t dim, const char* name,
+                              int threads) {
+  std::vector<double> norms(static_cast<std::size_t>(rows));
+#pragma omp parallel for num_threads(threads) if (rows * dim > kParallelLogits)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    double sum = 0;
+    for (std::int64_t k = 0; k < dim; ++k) sum += static_cast<double>(a[r * dim + k]) * a[r * dim + k];
+    norms[static_cast<std::size_t>(r)] = std::sqrt(sum);
+  }
+  for (std::int64_t r = 0; r < rows; ++r)
+    if (!(norms[static_cast<std::size_t>(r)] > 0) || !std::isfinite(norms[static_cast<std::size_t>(r)]))
+      sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": row ", r, " of input '", name, "' has norm ",
+                norms[static_cast<std::size_t>(r)],
+                "; the normalised losses need finite, nonzero embeddings and class centres");
+  return norms;
+}
+
+void check_targets(const std::int64_t* target, std::int64_t batch, std::int64_t classes) {
+  for (std::int64_t i = 0; i < batch; ++i)
+    if (target[i] < 0 || target[i] >= classes)
+      sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": target[", i, "] = ", target[i], " is out of range for ",
+                classes, " classes");
+}
+
+template <class T>
+double min_sin_for() {
+  return std::is_same_v<T, float> ? 4.5e-4 : 1.5e-6;  // sin θ at c = 1 − 1e-7 (float), 1 − 1e-12
+}
+
+}  // namespace
+
+sdk::OpSpec MarginSoftmax::spec() {
+  return sdk::OpSpec(
+             "margin_softmax",
+             "Softmax cross-entropy of embeddings x against class centres W with a margin on the target "
+             "logit. "
+             "c = cos θ = x̂·ŵ (clamped to [−1, 1]); other logits s·c; target logit: softmax x·w + b (no "
+             "normalisation), normface s·c, cosface s·(c − m), arcface s·cos(θ + m), combined s·(cos(m1·θ + "
+             "m2) − "
+             "m3), sphereface s·(λ·c + ψ(θ))/(1 + λ), ψ(θ) = (−1)^k cos(mθ) − 2k. Fused: the one B×C buffer "
+             "is the "
+             "probabilities output, which backward reads")
+      .input("x", "[B, d] embeddings")
+      .input("weight", "[C, d] class centres, one row per class")
+      .input("target", "[B] class indices in [0, C)", "int64")
+      .optional_input("bias", "[C], loss 'softmax' only")
+      .state_input("step", "[1] training steps so far: sphereface's λ annealing; +1 per training forward",
+                   "int64")
+      .output("loss", "0-d: mean (or sum) of the per-sample cross-entropies")
+      .output("probs", "[B, C] softmax of the logits; not differentiated (its gradient is ignored)")
+      .no_grad_output()
+      .attr("loss", "softmax, normface, sphereface, cosface, arcface or combined", std::string("arcface"))
+      .attr("scale", "s, the logit scale (not used by softmax)", 64.0)
+      .attr("margin", "arcface m (radians), cosface m, sphereface integer m; −1: 0.5, 0.35 and 4", -1.0)
+      .attr("m1", "combined: angle multiplier", 1.0)
+      .attr("m2", "combined: additive angular margin (radians)", 0.0)
+      .attr("m3", "combined: additive cosine margin", 0.0)
+      .attr("easy_margin", "arcface: the margin only where c > 0", false)
+      .attr("fallback",
+            "arcface: past θ + m = π use c − m·sin m (insightface's th/mm rule) so the logit stays monotone",
+            true)
+      .attr("backward",
+            "exact (the derivative through the margin) or straight_through (insightface ≥ 2022-12)",
+            std::string("exact"))
+      .attr("label_smoothing", "ε: targets (1 − ε)·onehot + ε/C, as F.cross_entropy", 0.0)
+      .attr("reduction", "mean or sum over the batch", std::string("mean"))
+      .attr("lambda", "sphereface λ when there is no step input", 0.0)
+      .attr("lambda_base", "sphereface annealing: λ = max(lambda_min, base·(1 + gamma·step)^(−power))",
+            1000.0)
+      .attr("lambda_gamma", "sphereface annealing γ", 0.12)
+      .attr("lambda_power", "sphereface annealing power", 1.0)
+      .attr("lambda_min", "sphereface annealing floor", 5.0)
+      .caps(PCV_CAP_CPU | PCV_CAP_THREADSAFE_COMPUTE);
+}
+
+MarginSoftmax::MarginSoftmax(const sdk::Attributes& a) {
+  MarginOptions& o = options_;
+  o.kind = parse_kind(a.get<std::string>("loss"));
+  o.scale = a.get<double>("scale");
+  const double margin = a.get<double>("margin");
+  o.m1 = a.get<double>("m1");
+  o.m2 = a.get<double>("m2");
+  o.m3 = a.get<double>("m3");
+  if (o.kind == MarginKind::arcface) o.m1 = 1, o.m2 = margin < 0 ? 0.5 : margin, o.m3 = 0;
+  if (o.kind == MarginKind::cosface) o.m1 = 1, o.m2 = 0, o.m3 = margin < 0 ? 0.35 : margin;
+  if (o.kind == MarginKind::normface) o.m1 = 1, o.m2 = 0, o.m3 = 0;
+  if (o.kind == MarginKind::sphereface) {
+    const double m = margin < 0 ? 4 : margin;
+    if (m != std::floor(m) || m < 1 || m > 16)
+      sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": sphereface needs an integer 'margin' in [1, 16], got ", m);
+    o.sphere_m = static_cast<int>(m);
+  }
+  o.easy_margin = a.get<bool>("easy_margin");
+  o.fallback = a.get<bool>("fallback");
+  const std::string backward = a.get<std::string>("backward");
+  if (backward != "exact" && backward != "straight_through")
+    sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": attribute 'backward' = '", backward,
+              "' is not one of exact, straight_through");
+  o.straight_through = backward == "straight_through";
+  o.label_smoothing = a.get<double>("label_smoothing");
+  if (!(o.label_smoothing >= 0 && o.label_smoothing <= 1))
+    sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": attribute 'label_smoothing' = ", o.label_smoothing,
+              " is out of range [0, 1]");
+  const std::string reduction = a.get<std::string>("reduction");
+  if (reduction != "mean" && reduction != "sum")
+    sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": attribute 'reduction' = '", reduction,
+              "' is not one of mean, sum");
+  o.mean = reduction == "mean";
+  if (o.kind != MarginKind::softmax && !(o.scale > 0))
+    sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": attribute 'scale' = ", o.scale, ", must be positive");
+  if ((o.kind == MarginKind::arcface || o.kind == MarginKind::cosface) && margin >= 0 &&
+      margin > std::numbers::pi / 2)
+    sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": attribute 'margin' = ", margin, " is larger than π/2");
+  o.lambda = a.get<double>("lambda");
+  o.lambda_base = a.get<double>("lambda_base");
+  o.lambda_gamma = a.get<double>("lambda_gamma");
+  o.lambda_power = a.get<double>("lambda_power");
+  o.lambda_min = a.get<double>("lambda_min");
+  if (!(o.lambda >= 0) || !(o.lambda_min >= 0))
+    sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": attributes 'lambda' and 'lambda_min' must not be negative");
+}
+
+void MarginSoftmax::infer_shapes(sdk::ShapeContext& ctx) const {
+  const pcv_dtype dtype = ctx.input_dtype(kX);
+  if (!same_dtype(ctx.input_dtype(kWeight), dtype))
+    sdk::fail(PCV_ERR_SHAPE, kOp, ": input 'weight' is ", dtype_name(ctx.input_dtype(kWeight)),
+              " but input 'x' is ", dtype_name(dtype));
+  const std::int64_t* bias = ctx.has_input(kBias) ? ctx.input_shape(kBias).data() : nullptr;
+  if (bias != nullptr && ctx.input_shape(kBias).size() != 1)
+    sdk::fail(PCV_ERR_SHAPE, kOp, ": input 'bias' must be [C]");
+  const Sizes n = check_shapes(ctx.input_shape(kX), ctx.input_shape(kWeight), ctx.input_shape(kTarget), bias,
+                               ctx.has_input(kStep), options_);
+  ctx.set_output(0, dtype, sdk::Shape{});
+  ctx.set_output(1, dtype, sdk::Shape{n.batch, n.classes});
+}
+
+void MarginSoftmax::forward(sdk::ForwardContext& ctx) const {
+  const MarginOptions& o = options_;
+  sdk::dispatch_float(ctx.raw_input(kX).dtype, ctx.names().input(kX), [&](auto zero) {
+    using T = decltype(zero);
+    auto x = ctx.input<T>(kX);
+    auto w = ctx.input<T>(kWeight);
+    auto target = ctx.input<std::int64_t>(kTarget);
+    const T* bias = ctx.has_input(kBias) ? ctx.input<T>(kBias).data() : nullptr;
+    const std::int64_t bias_entries = bias ? ctx.input<T>(kBias).numel() : 0;
+    const bool has_step = ctx.has_input(kStep);
+    const Sizes n =
+        check_shapes(x.shape(), w.shape(), target.shape(), bias ? &bias_entries : nullptr, has_step, o);
+    check_targets(target.data(), n.batch, n.classes);
+    const int threads = ctx.num_threads();
+    std::int64_t* step = has_step ? ctx.state<std::int64_t>(kStep).data() : nullptr;
+    const double lambda = sphere_lambda(o, step);
+    if (step != nullptr && ctx.training()) ++*step;  // after reading: this call used the old count
+
+    auto loss = ctx.output<T>(0, sdk::Shape{});
+    auto probs = ctx.output<T>(1, sdk::Shape{n.batch, n.classes});
+    T* p = probs.data();
+    // p = x·Wᵀ, turned in place into logits, then probabilities.
+    kernels::blas::use_threads(threads);
+    kernels::blas::gemm<T>(false, true, n.batch, n.classes, n.dim, T(1), x.data(), n.dim, w.data(), n.dim,
+                           T(0), p, n.classes);
+    const bool norm = normalised(o);
+    const std::vector<double> x_norm =
+        norm ? row_norms(x.data(), n.batch, n.dim, "x", threads) : std::vector<double>{};
+    const std::vector<double> w_norm =
+        norm ? row_norms(w.data(), n.classes, n.dim, "weight", threads) : std::vector<double>{};
+    std::vector<double> w_inverse(w_norm.size());
+    for (std::size_t j = 0; j < w_norm.size(); ++j) w_inverse[j] = 1 / w_norm[j];
+    const double s = o.scale, eps = o.label_smoothing, C = static_cast<double>(n.classes);
+    std::vector<double> sample_loss(static_cast<std::size_t>(n.batch));
+#pragma omp parallel for num_threads(threads) if (n.batch * n.classes > kParallelLogits)
+    for (std::int64_t i = 0; i < n.batch; ++i) {
+      T* row = p + i * n.classes;
+      const std::int64_t y = target.data()[i];
+      if (norm) {
+        const double inv_x = 1 / x_norm[static_cast<std::size_t>(i)];
+        const double cy = std::clamp(row[y] * inv_x * w_inverse[static_cast<std::size_t>(y)], -1.0, 1.0);
+        for (std::int64_t j = 0; j < n.classes; ++j) {
+          const double c = std::clamp(row[j] * inv_x * w_inverse[static_cast<std::size_t>(j)], -1.0, 1.0);
+          row[j] = static_cast<T>(s * c);
+        }
+        row[y] = static_cast<T>(s * target_logit(o, cy, lambda, min_sin_for<T>()).value);
+      } else if (bias != nullptr) {
+        for (std::int64_t j = 0; j < n.classes; ++j) row[j] += bias[j];
+      }
+      T top = row[0];
+      double sum_z = 0;
+      for (std::int64_t j = 0; j < n.classes; ++j) top = std::max(top, row[j]), sum_z += row[j];
+      double sum_exp = 0;
+      for (std::int64_t j = 0; j < n.classes; ++j) {
+        const T e = std::exp(row[j] - top);
+        sum_exp += e;
+      }
+      const double lse = top + std::log(sum_exp);
+      sample_loss[static_cast<std::size_t>(i)] = lse - (1 - eps) * row[y] - eps / C * sum_z;
+      const T shift = static_cast<T>(lse);
+      for (std::int64_t j = 0; j < n.classes; ++j) row[j] = std::exp(row[j] - shift);
+    }
+    double total = 0;
+    for (const double l : sample_loss) total += l;
+    loss.data()[0] = static_cast<T>(o.mean && n.batch > 0 ? total / static_cast<double>(n.batch) : total);
+  });
+}
+
+void MarginSoftmax::backward(sdk::BackwardContext& ctx) const {
+  const MarginOptions& o = options_;
+  sdk::dispatch_float(ctx.raw_input(kX).dtype, ctx.names().input(kX), [&](auto zero) {
+    using T = decltype(zero);
+    auto x = ctx.input<T>(kX);
+    auto w = ctx.input<T>(kWeight);
+    auto target = ctx.input<std::int64_t>(kTarget);
+    const bool has_bias = ctx.has_input(kBias);
+    const std::int64_t bias_entries = has_bias ? ctx.input<T>(kBias).numel() : 0;
+    const bool has_step = ctx.has_input(kStep);
+    const Sizes n =
+        check_shapes(x.shape(), w.shape(), target.shape(), has_bias ? &bias_entries : nullptr, has_step, o);
+    check_targets(target.data(), n.batch, n.classes);
+    const int threads = ctx.num_threads();
+    // Training forward has already counted this step: its λ was that of the count before.
+    std::int64_t step_used = 0;
+    if (has_step) step_used = ctx.input<std::int64_t>(kStep).data()[0] - (ctx.training() ? 1 : 0);
+    const double lambda = sphere_lambda(o, has_step ? &step_used : nullptr);
+    const T* p = ctx.output<T>(1).data();
+    const double alpha = static_cast<double>(ctx.grad_output<T>(0).data()[0]) /
+                         (o.mean && n.batch > 0 ? static_cast<double>(n.batch) : 1.0);
+    T* dx = ctx.wants_grad(kX) ? ctx.grad_input<T>(kX).data() : nullptr;
+    T* dw = ctx.wants_grad(kWeight) ? ctx.grad_input<T>(kWeight).data() : nullptr;
+    T* dbias = has_bias && ctx.wants_grad(kBias) ? ctx.grad_input<T>(kBias).data() : nullptr;
+    const bool norm = normalised(o);
+    const double eps = o.label_smoothing, off_target = eps / static_cast<double>(n.classes);
+
+    // x̂ (or x for softmax) and, per sample, the slope of the target logit (1 for the others).
+    std::vector<double> x_norm, w_norm;
+    std::vector<T> x_hat;
+    std::vector<double> target_slope(static_cast<std::size_t>(n.batch), 1.0);
+    if (norm) {
+      x_norm = row_norms(x.data(), n.batch, n.dim, "x", threads);
+      w_norm = row_norms(w.data(), n.classes, n.dim, "weight", threads);
+      x_hat.resize(static_cast<std::size_t>(n.batch * n.dim));
+      for (std::int64_t i = 0; i < n.batch; ++i) {
+        const std::int64_t y = target.data()[i];
+        double dot = 0;
+        for (std::int64_t k = 0; k < n.dim; ++k) {
+          x_hat[static_cast<std::size_t>(i * n.dim + k)] =
+              static_cast<T>(x.data()[i * n.dim + k] / x_norm[i]);
+          dot += static_cast<double>(x.data()[i * n.dim + k]) * w.data()[y * n.dim + k];
+        }
+        const double c = std::clamp(dot / (x_norm[i] * w_norm[y]), -1.0, 1.0);
+        if (!o.straight_through) target_slope[i] = target_logit(o, c, lambda, min_sin_for<T>()).slope;
+      }
+    }
+    const T* xs = norm ? x_hat.data() : x.data();  // what dW's GEMM multiplies by
+    const double scale = norm ? o.scale : 1.0;
+
+    // The gradient of x̂ (or x) accumulates over class blocks; dW rows are written block by block.
+    std::vector<T> grad_x_hat(dx ? static_cast<std::size_t>(n.batch * n.dim) : 0);
+    std::vector<T> block(static_cast<std::size_t>(n.batch * std::min(kClassBlock, n.classes)));
+    if (dbias) std::fill(dbias, dbias + n.classes, T(0));
+    kernels::blas::use_threads(threads);
+    for (std::int64_t j0 = 0; j0 < n.classes; j0 += kClassBlock) {
+      const std::int64_t cb = std::min(kClassBlock, n.classes - j0);
+      // G[i, j] = ∂L/∂c_ij (∂L/∂z_ij for softmax) = α·s·(p − q)·slope.
+#pragma omp parallel for num_threads(threads) if (n.batch * cb > kParallelLogits)
+      for (std::int64_t i = 0; i < n.batch; ++i) {
+        const std::int64_t y = target.data()[i];
+        const T* prow = p + i * n.classes + j0;
+        T* g = block.data() + i * cb;
+        for (std::int64_t j = 0; j < cb; ++j) g[j] = static_cast<T>(alpha * scale * (prow[j] - off_target));
+        if (y >= j0 && y < j0 + cb)
+          g[y - j0] =
+              static_cast<T>(alpha * scale * (prow[y - j0] - (1 - eps) - off_target) * target_slope[i]);
+      }
+      if (dbias)
+        for (std::int64_t i = 0; i < n.batch; ++i)
+          for (std::int64_t j = 0; j < cb; ++j) dbias[j0 + j] += block[static_cast<std::size_t>(i * cb + j)];
+      if (dw) {
+        // dW rows: Gᵀ·x̂, then through ŵ = w/‖w‖: (g − (g·ŵ)ŵ)/‖w‖.
+        T* rows = dw + j0 * n.dim;
+        kernels::blas::gemm<T>(true, false, cb, n.dim, n.batch, T(1), block.data(), cb, xs, n.dim, T(0), rows,
+                               n.dim);
+        if (norm) {
+#pragma omp parallel for num_threads(threads) if (cb * n.dim > kParallelLogits)
+          for (std::int64_t j = 0; j < cb; ++j) {
+            const T* wj = w.data() + (j0 + j) * n.dim;
+            T* gj = rows + j * n.dim;
+            const double inv = 1 / w_norm[j0 + j];
+            double dot = 0;
+            for (std::int64_t k = 0; k < n.dim; ++k) dot += static_cast<double>(gj[k]) * wj[k];
+            const double along = dot * inv * inv;
+            for (std::int64_t k = 0; k < n.dim; ++k) gj[k] = static_cast<T>((gj[k] - along * wj[k]) * inv);
+          }
+        }
+      }
+      if (dx) {
+        // G·Ŵ = (G·diag(1/‖w‖))·W.
+        if (norm)
+          for (std::int64_t i = 0; i < n.batch; ++i)
+            for (std::int64_t j = 0; j < cb; ++j)
+              block[static_cast<std::size_t>(i * cb + j)] =
+                  static_cast<T>(block[static_cast<std::size_t>(i * cb + j)] / w_norm[j0 + j]);
+        kernels::blas::gemm<T>(false, false, n.batch, n.dim, cb, T(1), block.data(), cb,
+                               w.data() + j0 * n.dim, n.dim, j0 == 0 ? T(0) : T(1), grad_x_hat.data(), n.dim);
+      }
+    }
+    if (dx) {
+      if (!norm) {
+        std::copy(grad_x_hat.begin(), grad_x_hat.end(), dx);
+        return;
+      }
+      // Through x̂ = x/‖x‖: (g − (g·x̂)x̂)/‖x‖.
+      for (std::int64_t i = 0; i < n.batch; ++i) {
+        const T* g = grad_x_hat.data() + i * n.dim;
+        const T* xh = x_hat.data() + i * n.dim;
+        double dot = 0;
+        for (std::int64_t k = 0; k < n.dim; ++k) dot += static_cast<double>(g[k]) * xh[k];
+        for (std::int64_t k = 0; k < n.dim; ++k)
+          dx[i * n.dim + k] = static_cast<T>((g[k] - dot * xh[k]) / x_norm[i]);
+      }
+    }
+  });
+}
+
+}  // namespace pcv::losses
