@@ -48,15 +48,45 @@ struct Case {
   bool training = false;
 };
 
+// Class indices: int64 uniform in [0, classes).
+Tensor random_labels(const Shape& shape, std::int64_t classes, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<std::int64_t> pick(0, classes - 1);
+  Tensor t(kInt64, shape);
+  for (std::int64_t i = 0; i < t.numel(); ++i) t.data<std::int64_t>()[i] = pick(rng);
+  return t;
+}
+
+// "positive": input indices drawn positive (variances); "labels": {"index": classes} for int64
+// class-index inputs.
 Case read_case(const nlohmann::json& j) {
   Case c{j.at("name"), j.at("op"), {}, {}, j.value("training", false)};
   for (const auto& [k, v] : j.at("attrs").items()) c.attrs[k] = parse_attr_value(v.dump());
   const auto positive = j.value("positive", std::vector<std::size_t>{});
-  for (std::size_t i = 0; i < j.at("inputs").size(); ++i)
-    c.inputs.push_back(random_tensor(j.at("inputs")[i].get<Shape>(),
-                                     std::find(positive.begin(), positive.end(), i) != positive.end(),
-                                     i + 1));
+  const auto labels = j.value("labels", nlohmann::json::object());
+  for (std::size_t i = 0; i < j.at("inputs").size(); ++i) {
+    const Shape shape = j.at("inputs")[i].get<Shape>();
+    if (labels.contains(std::to_string(i)))
+      c.inputs.push_back(random_labels(shape, labels.at(std::to_string(i)).get<std::int64_t>(), i + 1));
+    else
+      c.inputs.push_back(
+          random_tensor(shape, std::find(positive.begin(), positive.end(), i) != positive.end(), i + 1));
+  }
   return c;
+}
+
+// Peak resident memory of this process since reset_peak_memory(), in MB (Linux), or -1.
+bool reset_peak_memory() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+  return static_cast<bool>(clear.flush());
+}
+double status_mb(const std::string& key) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind(key + ":", 0) == 0) return std::stod(line.substr(key.size() + 1)) / 1024.0;
+  return -1;
 }
 
 void forward(benchmark::State& state, const Case& c) {
@@ -75,13 +105,19 @@ void forward(benchmark::State& state, const Case& c) {
 
 // Forward then backward with every input gradient: what one training step of the op costs.
 void forward_backward(benchmark::State& state, const Case& c) {
+  // Memory the op needs above what was resident before (inputs, weights): the peak of the
+  // process's resident set from here on. Meaningful when this case runs alone in its process.
+  const bool measured = reset_peak_memory();
+  const double before = status_mb("VmRSS");
   const Kernel k = registry().create_kernel(c.op, c.attrs);
   RunOptions options;
   options.training = c.training;
   const OpInfo& op = k.op();
   std::vector<bool> wanted;
-  for (std::size_t i = 0; i < c.inputs.size(); ++i)
-    wanted.push_back(!op.inputs[std::min(i, op.inputs.size() - 1)].state);
+  for (std::size_t i = 0; i < c.inputs.size(); ++i) {
+    const ArgInfo& spec = op.inputs[std::min(i, op.inputs.size() - 1)];
+    wanted.push_back(!spec.state && !spec.no_grad && !same_dtype(c.inputs[i].dtype(), kInt64));
+  }
   std::vector<Tensor> grad_outputs;
   for (const Tensor& y : k.forward(c.inputs, options))
     grad_outputs.push_back(random_tensor(y.shape(), false, 99));
@@ -90,6 +126,7 @@ void forward_backward(benchmark::State& state, const Case& c) {
     const auto grads = k.backward(c.inputs, outputs, grad_outputs, wanted, options);
     benchmark::DoNotOptimize(grads.data());
   }
+  if (measured && before >= 0) state.counters["peak_mb"] = status_mb("VmHWM") - before;
 }
 
 // The ABI's cost per call: nn.add on one-element tensors through Kernel (allocating the output,

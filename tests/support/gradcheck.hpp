@@ -37,7 +37,9 @@ inline void expect_backward_matches_differences(const Kernel& kernel, const std:
   };
   std::mt19937_64 rng(7);
   std::normal_distribution<double> normal;
-  const std::vector<Tensor> outputs = kernel.forward(copies(inputs), options);
+  // Backward gets the inputs as this forward left them (state updated), as in the graph runtime.
+  const std::vector<Tensor> forward_inputs = copies(inputs);
+  const std::vector<Tensor> outputs = kernel.forward(forward_inputs, options);
   // Zero for outputs that are not float64 (masks, indices) or that the op does not differentiate.
   std::vector<Tensor> weights;
   for (std::size_t k = 0; k < outputs.size(); ++k) {
@@ -56,7 +58,7 @@ inline void expect_backward_matches_differences(const Kernel& kernel, const std:
           sum += ys[k].data<double>()[i] * weights[k].data<double>()[i];
     return sum;
   };
-  const std::vector<Tensor> analytic = kernel.backward(inputs, outputs, weights, wanted, options);
+  const std::vector<Tensor> analytic = kernel.backward(forward_inputs, outputs, weights, wanted, options);
   for (std::size_t n = 0; n < inputs.size(); ++n) {
     if (!wanted[n]) continue;
     std::vector<Tensor> x = copies(inputs);

@@ -1,7 +1,9 @@
 """Shared parts of the tools/bench/<family>_bench.py scripts: run pcv's Google Benchmark program
 on a cases file, time PyTorch on the same shapes in this process, and print one table with the
 ratio and, for ops with a FLOP count, GFLOP/s against this CPU's peak (measured by
-pcv_bench_ops with register-only FMA chains: the clock a VM reports is nominal).
+pcv_bench_ops with register-only FMA chains: the clock a VM reports is nominal). For forward +
+backward it also prints the memory the step needs: the peak resident set while it runs minus
+what was resident before (inputs and weights), for each side in its own process.
 
 A family script supplies torch_call(torch, case) (a function of the inputs applying the op as
 PyTorch does) and calls main(). Timing: pcv's side is the median of Google Benchmark's
@@ -14,6 +16,7 @@ import json
 import math
 import os
 import pathlib
+import re
 import statistics
 import subprocess
 import sys
@@ -77,13 +80,37 @@ def median_ms(fn, reps, warmup=3):
     return statistics.median(times) * 1e3
 
 
+def reset_peak_memory():
+    """Resets this process's peak resident set (Linux); False where that is not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def status_mb(key):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024.0
+    return None
+
+
 def time_torch(torch, call, case, reps):
-    inputs = [torch.randn(*shape) for shape in case["inputs"]]
+    """(forward ms, forward+backward ms, MB the op needs above the inputs: the peak resident set
+    over the forward and forward+backward timings minus what was resident before them)."""
+    labels = {int(i): n for i, n in case.get("labels", {}).items()}
+    inputs = [torch.randint(0, labels[i], tuple(shape)) if i in labels else torch.randn(*shape)
+              for i, shape in enumerate(case["inputs"])]
     for i in case.get("positive", []):
         inputs[i] = inputs[i].abs() + 0.5
+    measured = reset_peak_memory()
+    before = status_mb("VmRSS")
     with torch.no_grad():
         forward = median_ms(lambda: call(*inputs), reps)
-    state = set(case.get("state", []))
+    state = set(case.get("state", [])) | set(labels)
     grad_inputs = [t.clone().requires_grad_(i not in state) for i, t in enumerate(inputs)]
     dy = torch.randn_like(call(*grad_inputs))
 
@@ -92,7 +119,19 @@ def time_torch(torch, call, case, reps):
             t.grad = None
         call(*grad_inputs).backward(dy)
 
-    return forward, median_ms(step, reps)
+    both = median_ms(step, reps)
+    peak = status_mb("VmHWM") - before if measured and before is not None else None
+    return forward, both, peak
+
+
+def pcv_peak_mb(binary, cases_file, threads, name):
+    """The memory pcv's forward + backward of one case needs, measured alone in a fresh process."""
+    env = dict(os.environ, PCV_NUM_THREADS=str(threads))
+    pattern = "^" + re.escape(name) + "/forward\\+backward"
+    out = subprocess.run([binary, str(cases_file), "--benchmark_format=json", f"--benchmark_filter={pattern}",
+                          "--benchmark_min_time=0.01"], env=env, check=True, capture_output=True, text=True).stdout
+    runs = json.loads(out)["benchmarks"]
+    return runs[0].get("peak_mb") if runs else None
 
 
 def time_pcv(binary, cases_file, threads, reps):
@@ -117,6 +156,8 @@ def main(description, cases_file, torch_call):
     ap.add_argument("--pcv-bench", default=str(REPO / "build/bin/pcv_bench_ops"))
     ap.add_argument("--threads", type=int, default=int(os.environ.get("PCV_NUM_THREADS", os.cpu_count() or 1)))
     ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--memory", action="store_true",
+                    help="also measure pcv's forward+backward memory, one fresh process per case")
     args = ap.parse_args()
     if not pathlib.Path(args.pcv_bench).exists():
         sys.exit(f"bench: {args.pcv_bench} does not exist: build it with `make bench`")
@@ -134,9 +175,11 @@ def main(description, cases_file, torch_call):
           f"{args.threads} threads; {os.uname().machine}; load average {os.getloadavg()[0]:.2f}")
     if peak:
         print(f"# this CPU's float32 peak on {args.threads} threads, measured with FMA chains: {peak:.0f} GFLOP/s")
-    rows = [("op", "shapes", "pass", "pcv ms", "PyTorch ms", "ratio", "pcv GFLOP/s", "torch GFLOP/s", "pcv % peak")]
+    rows = [("op", "shapes", "pass", "pcv ms", "PyTorch ms", "ratio", "pcv GFLOP/s", "torch GFLOP/s", "pcv % peak",
+             "pcv MB", "torch MB")]
     for case in cases:
-        fwd, fwd_bwd = time_torch(torch, torch_call(torch, case), case, args.reps)
+        fwd, fwd_bwd, torch_mb = time_torch(torch, torch_call(torch, case), case, args.reps)
+        pcv_mb = pcv_peak_mb(args.pcv_bench, cases_file, args.threads, case["name"]) if args.memory else None
         shapes = " ".join("x".join(map(str, s)) for s in case["inputs"][:2])
         flops = forward_flops(case)
         for name, theirs, factor in (("forward", fwd, 1), ("forward+backward", fwd_bwd, 3)):
@@ -144,8 +187,9 @@ def main(description, cases_file, torch_call):
             ratio = f"{mine / theirs:.2f}" if mine else "-"
             rate = lambda ms: f"{flops * factor / ms / 1e6:.1f}" if flops and ms else "-"  # noqa: E731
             share = f"{flops * factor / mine / 1e6 / peak * 100:.0f}%" if flops and mine and peak else "-"
+            mb = lambda v: f"{v:.0f}" if v is not None and factor == 3 else "-"  # noqa: E731
             rows.append((case["name"], shapes, name, f"{mine:.2f}" if mine else "-", f"{theirs:.2f}", ratio,
-                         rate(mine), rate(theirs), share))
+                         rate(mine), rate(theirs), share, mb(pcv_mb), mb(torch_mb)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))

@@ -48,6 +48,20 @@ TEST(MarginSoftmax, ReproducesTheReferenceAnchors) {
   EXPECT_NEAR(anchor_loss({{"loss", S("sphereface")}}), 91.1872737348, 1e-9);
 }
 
+// At θ = 1e-3 the arcface slope cos m + sin m·cot θ amplifies rounding a thousandfold: gradients
+// there agree to 1.2e-10, so float64 gradients get 1e-9.
+TEST(MarginSoftmax, MatchesGoldenInFloat64) {
+  EXPECT_GT(test::expect_golden_cases<double>("losses/margin_softmax.json", {1e-10, 1e-9}), 70);
+}
+
+// Near θ = 0 and π the float32 cosine itself is too coarse for the angular margins (acos
+// amplifies its rounding): those cases are float64 only, as their names say.
+TEST(MarginSoftmax, MatchesGoldenInFloat32) {
+  EXPECT_GT(test::expect_golden_cases<float>("losses/margin_softmax.json", test::kFloat32Tolerance, "",
+                                             "[float64 only]"),
+            65);
+}
+
 TEST(MarginSoftmax, ProbabilitiesAreTheSoftmaxOfTheLogits) {
   const auto out = loss_kernel({{"loss", std::string("cosface")}}).forward({kX, kW, kY});
   ASSERT_EQ(out[1].shape(), (Shape{2, 4}));
@@ -105,6 +119,17 @@ TEST(MarginSoftmax, BackwardMatchesFiniteDifferences) {
       test::expect_backward_matches_differences(loss_kernel(attrs), inputs);
     }
   }
+}
+
+TEST(MarginSoftmax, SphereFaceBackwardUsesTheLambdaOfItsForward) {
+  std::mt19937 rng(11);
+  auto inputs = inputs_with_target_angle(0.7, rng);
+  inputs.push_back(Tensor());                               // no bias
+  inputs.push_back(Tensor::from<std::int64_t>({1}, {40}));  // λ = 1000/5.8 at step 40
+  RunOptions training;
+  training.training = true;
+  test::expect_backward_matches_differences(
+      loss_kernel({{"loss", std::string("sphereface")}, {"scale", 8.0}}), inputs, training);
 }
 
 TEST(MarginSoftmax, StraightThroughDiffersOnlyInTheTargetSlope) {
