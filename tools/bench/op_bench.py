@@ -127,7 +127,8 @@ def time_torch(torch, call, case, reps):
 def pcv_peak_mb(binary, cases_file, threads, name):
     """The memory pcv's forward + backward of one case needs, measured alone in a fresh process."""
     env = dict(os.environ, PCV_NUM_THREADS=str(threads))
-    pattern = "^" + re.escape(name) + "/forward\\+backward"
+    # Google Benchmark's regex: escape the metacharacters only (re.escape also escapes spaces).
+    pattern = "^" + re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", name) + "/forward\\+backward"
     out = subprocess.run([binary, str(cases_file), "--benchmark_format=json", f"--benchmark_filter={pattern}",
                           "--benchmark_min_time=0.01"], env=env, check=True, capture_output=True, text=True).stdout
     runs = json.loads(out)["benchmarks"]
