@@ -156,6 +156,212 @@ double min_sin_for() {
   return std::is_same_v<T, float> ? 4.5e-4 : 1.5e-6;  // sin θ at c = 1 − 1e-7 (float), 1 − 1e-12
 }
 
+// One call's data, dense over the classes it covers (all of them, or a sample).
+template <class T>
+struct Problem {
+  const T* x;
+  const T* w;
+  const std::int64_t* target;  // in [0, n.classes)
+  const T* bias;               // softmax only, or null
+  Sizes n;
+  double lambda;
+  int threads;
+};
+
+// Writes the probabilities into p [n.batch, n.classes] and returns the reduced loss.
+template <class T>
+double forward_pass(const MarginOptions& o, const Problem<T>& pr, T* p) {
+  const Sizes& n = pr.n;
+  const int threads = pr.threads;
+  const double lambda = pr.lambda;
+  const bool norm = normalised(o);
+  const std::vector<double> x_norm =
+      norm ? row_norms(pr.x, n.batch, n.dim, "x", threads) : std::vector<double>{};
+  const std::vector<double> w_norm =
+      norm ? row_norms(pr.w, n.classes, n.dim, "weight", threads) : std::vector<double>{};
+  const double s = o.scale, eps = o.label_smoothing, C = static_cast<double>(n.classes);
+
+  // p = x·Wᵀ, turned in place into logits, then probabilities, by blocks of classes shared out
+  // among the threads (single-threaded GEMMs, as in backward). Each block keeps, per row, the
+  // maximum, Σ exp(z − maximum) and Σ z of its logits; the rows' log-sum-exp combines them.
+  const std::int64_t blocks = (n.classes + kClassBlock - 1) / kClassBlock;
+  const int team = static_cast<int>(
+      std::clamp<std::int64_t>(n.batch * n.classes > kParallelLogits ? threads : 1, 1, blocks));
+  const std::size_t partials = static_cast<std::size_t>(blocks * n.batch);
+  std::vector<double> block_max(partials), block_sum(partials), block_sum_z(partials);
+  std::vector<double> target_z(static_cast<std::size_t>(n.batch));
+  kernels::blas::use_threads(1);
+#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    const std::int64_t j0 = b * kClassBlock, cb = std::min(kClassBlock, n.classes - j0);
+    kernels::blas::gemm<T>(false, true, n.batch, cb, n.dim, T(1), pr.x, n.dim, pr.w + j0 * n.dim, n.dim, T(0),
+                           p + j0, n.classes);
+    for (std::int64_t i = 0; i < n.batch; ++i) {
+      T* row = p + i * n.classes + j0;
+      const std::int64_t y = pr.target[i] - j0;  // in this block when in [0, cb)
+      if (norm) {
+        const double inv_x = 1 / x_norm[static_cast<std::size_t>(i)];
+        double cy = 0;
+        if (y >= 0 && y < cb)
+          cy = std::clamp(row[y] * inv_x / w_norm[static_cast<std::size_t>(j0 + y)], -1.0, 1.0);
+        for (std::int64_t j = 0; j < cb; ++j)
+          row[j] = static_cast<T>(
+              s * std::clamp(row[j] * inv_x / w_norm[static_cast<std::size_t>(j0 + j)], -1.0, 1.0));
+        if (y >= 0 && y < cb)
+          row[y] = static_cast<T>(s * target_logit(o, cy, lambda, min_sin_for<T>()).value);
+      } else if (pr.bias != nullptr) {
+        for (std::int64_t j = 0; j < cb; ++j) row[j] += pr.bias[j0 + j];
+      }
+      if (y >= 0 && y < cb) target_z[static_cast<std::size_t>(i)] = row[y];
+      T top = row[0];
+      double sum_z = 0;
+      for (std::int64_t j = 0; j < cb; ++j) top = std::max(top, row[j]), sum_z += row[j];
+      double sum_exp = 0;
+      for (std::int64_t j = 0; j < cb; ++j) sum_exp += std::exp(row[j] - top);
+      const std::size_t at = static_cast<std::size_t>(b * n.batch + i);
+      block_max[at] = top, block_sum[at] = sum_exp, block_sum_z[at] = sum_z;
+    }
+  }
+  std::vector<double> sample_loss(static_cast<std::size_t>(n.batch)), lse(static_cast<std::size_t>(n.batch));
+  for (std::int64_t i = 0; i < n.batch; ++i) {
+    double top = -std::numeric_limits<double>::infinity(), sum = 0, sum_z = 0;
+    for (std::int64_t b = 0; b < blocks; ++b)
+      top = std::max(top, block_max[static_cast<std::size_t>(b * n.batch + i)]);
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      const std::size_t at = static_cast<std::size_t>(b * n.batch + i);
+      sum += block_sum[at] * std::exp(block_max[at] - top);
+      sum_z += block_sum_z[at];
+    }
+    lse[static_cast<std::size_t>(i)] = top + std::log(sum);
+    sample_loss[static_cast<std::size_t>(i)] = lse[static_cast<std::size_t>(i)] -
+                                               (1 - eps) * target_z[static_cast<std::size_t>(i)] -
+                                               eps / C * sum_z;
+  }
+#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    const std::int64_t j0 = b * kClassBlock, cb = std::min(kClassBlock, n.classes - j0);
+    for (std::int64_t i = 0; i < n.batch; ++i) {
+      T* row = p + i * n.classes + j0;
+      const T shift = static_cast<T>(lse[static_cast<std::size_t>(i)]);
+      for (std::int64_t j = 0; j < cb; ++j) row[j] = std::exp(row[j] - shift);
+    }
+  }
+  double total = 0;
+  for (const double l : sample_loss) total += l;
+  return o.mean && n.batch > 0 ? total / static_cast<double>(n.batch) : total;
+}
+
+// dx, dw, dbias (each may be null) from the probabilities p and α = ∂loss/∂L_i (1/B or 1, times
+// the loss's gradient).
+template <class T>
+void backward_pass(const MarginOptions& o, const Problem<T>& pr, const T* p, double alpha, T* dx, T* dw,
+                   T* dbias) {
+  const Sizes& n = pr.n;
+  const int threads = pr.threads;
+  const double lambda = pr.lambda;
+  const bool norm = normalised(o);
+  const double eps = o.label_smoothing, off_target = eps / static_cast<double>(n.classes);
+
+  // x̂ (or x for softmax) and, per sample, the slope of the target logit (1 for the others).
+  std::vector<double> x_norm, w_norm;
+  std::vector<T> x_hat;
+  std::vector<double> target_slope(static_cast<std::size_t>(n.batch), 1.0);
+  if (norm) {
+    x_norm = row_norms(pr.x, n.batch, n.dim, "x", threads);
+    w_norm = row_norms(pr.w, n.classes, n.dim, "weight", threads);
+    x_hat.resize(static_cast<std::size_t>(n.batch * n.dim));
+    for (std::int64_t i = 0; i < n.batch; ++i) {
+      const std::int64_t y = pr.target[i];
+      double dot = 0;
+      for (std::int64_t k = 0; k < n.dim; ++k) {
+        x_hat[static_cast<std::size_t>(i * n.dim + k)] = static_cast<T>(pr.x[i * n.dim + k] / x_norm[i]);
+        dot += static_cast<double>(pr.x[i * n.dim + k]) * pr.w[y * n.dim + k];
+      }
+      const double c = std::clamp(dot / (x_norm[i] * w_norm[y]), -1.0, 1.0);
+      if (!o.straight_through) target_slope[i] = target_logit(o, c, lambda, min_sin_for<T>()).slope;
+    }
+  }
+  const T* xs = norm ? x_hat.data() : pr.x;  // what dW's GEMM multiplies by
+  const double scale = norm ? o.scale : 1.0;
+
+  // Class blocks are shared out among the threads, each running single-threaded GEMMs on its
+  // own: alternating OpenBLAS's threads with an OpenMP team between the GEMMs of every block
+  // left both spinning (measured: 1.5x slower). dW rows and pr.bias entries of a block belong to
+  // its thread; each thread sums its blocks' share of the x̂ gradient, and the shares are added
+  // in thread order, so a run is deterministic for a given thread count.
+  const std::int64_t blocks = (n.classes + kClassBlock - 1) / kClassBlock;
+  const int team = static_cast<int>(
+      std::clamp<std::int64_t>(n.batch * n.classes > kParallelLogits ? threads : 1, 1, blocks));
+  const std::size_t grad_size = dx ? static_cast<std::size_t>(n.batch * n.dim) : 0;
+  std::vector<std::vector<T>> grad_x_share(static_cast<std::size_t>(team), std::vector<T>(grad_size, T(0)));
+  std::vector<std::vector<T>> scratch(
+      static_cast<std::size_t>(team),
+      std::vector<T>(static_cast<std::size_t>(n.batch * std::min(kClassBlock, n.classes))));
+  kernels::blas::use_threads(1);
+#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    const int t = team > 1 ? omp_get_thread_num() : 0;
+    T* block = scratch[static_cast<std::size_t>(t)].data();
+    const std::int64_t j0 = b * kClassBlock, cb = std::min(kClassBlock, n.classes - j0);
+    // G[i, j] = ∂L/∂c_ij (∂L/∂z_ij for softmax) = α·s·(p − q)·slope.
+    for (std::int64_t i = 0; i < n.batch; ++i) {
+      const std::int64_t y = pr.target[i];
+      const T* prow = p + i * n.classes + j0;
+      T* g = block + i * cb;
+      for (std::int64_t j = 0; j < cb; ++j) g[j] = static_cast<T>(alpha * scale * (prow[j] - off_target));
+      if (y >= j0 && y < j0 + cb)
+        g[y - j0] = static_cast<T>(alpha * scale * (prow[y - j0] - (1 - eps) - off_target) * target_slope[i]);
+    }
+    if (dbias) {
+      std::fill(dbias + j0, dbias + j0 + cb, T(0));
+      for (std::int64_t i = 0; i < n.batch; ++i)
+        for (std::int64_t j = 0; j < cb; ++j) dbias[j0 + j] += block[i * cb + j];
+    }
+    if (dw) {
+      // dW rows: Gᵀ·x̂, then through ŵ = w/‖w‖: (g − (g·ŵ)ŵ)/‖w‖.
+      T* rows = dw + j0 * n.dim;
+      kernels::blas::gemm<T>(true, false, cb, n.dim, n.batch, T(1), block, cb, xs, n.dim, T(0), rows, n.dim);
+      if (norm)
+        for (std::int64_t j = 0; j < cb; ++j) {
+          const T* wj = pr.w + (j0 + j) * n.dim;
+          T* gj = rows + j * n.dim;
+          const double inv = 1 / w_norm[j0 + j];
+          double dot = 0;
+          for (std::int64_t k = 0; k < n.dim; ++k) dot += static_cast<double>(gj[k]) * wj[k];
+          const double along = dot * inv * inv;
+          for (std::int64_t k = 0; k < n.dim; ++k) gj[k] = static_cast<T>((gj[k] - along * wj[k]) * inv);
+        }
+    }
+    if (dx) {
+      // G·Ŵ = (G·diag(1/‖w‖))·W.
+      if (norm)
+        for (std::int64_t i = 0; i < n.batch; ++i)
+          for (std::int64_t j = 0; j < cb; ++j)
+            block[i * cb + j] = static_cast<T>(block[i * cb + j] / w_norm[j0 + j]);
+      kernels::blas::gemm<T>(false, false, n.batch, n.dim, cb, T(1), block, cb, pr.w + j0 * n.dim, n.dim,
+                             T(1), grad_x_share[static_cast<std::size_t>(t)].data(), n.dim);
+    }
+  }
+  std::vector<T>& grad_x_hat = grad_x_share[0];
+  for (int t = 1; t < team; ++t)
+    for (std::size_t k = 0; k < grad_size; ++k) grad_x_hat[k] += grad_x_share[static_cast<std::size_t>(t)][k];
+  if (dx) {
+    if (!norm) {
+      std::copy(grad_x_hat.begin(), grad_x_hat.end(), dx);
+      return;
+    }
+    // Through x̂ = x/‖x‖: (g − (g·x̂)x̂)/‖x‖.
+    for (std::int64_t i = 0; i < n.batch; ++i) {
+      const T* g = grad_x_hat.data() + i * n.dim;
+      const T* xh = x_hat.data() + i * n.dim;
+      double dot = 0;
+      for (std::int64_t k = 0; k < n.dim; ++k) dot += static_cast<double>(g[k]) * xh[k];
+      for (std::int64_t k = 0; k < n.dim; ++k)
+        dx[i * n.dim + k] = static_cast<T>((g[k] - dot * xh[k]) / x_norm[i]);
+    }
+  }
+}
+
 }  // namespace
 
 sdk::OpSpec MarginSoftmax::spec() {
@@ -284,82 +490,8 @@ void MarginSoftmax::forward(sdk::ForwardContext& ctx) const {
     auto loss = ctx.output<T>(0, sdk::Shape{});
     auto probs = ctx.output<T>(1, sdk::Shape{n.batch, n.classes});
     T* p = probs.data();
-    const bool norm = normalised(o);
-    const std::vector<double> x_norm =
-        norm ? row_norms(x.data(), n.batch, n.dim, "x", threads) : std::vector<double>{};
-    const std::vector<double> w_norm =
-        norm ? row_norms(w.data(), n.classes, n.dim, "weight", threads) : std::vector<double>{};
-    const double s = o.scale, eps = o.label_smoothing, C = static_cast<double>(n.classes);
-
-    // p = x·Wᵀ, turned in place into logits, then probabilities, by blocks of classes shared out
-    // among the threads (single-threaded GEMMs, as in backward). Each block keeps, per row, the
-    // maximum, Σ exp(z − maximum) and Σ z of its logits; the rows' log-sum-exp combines them.
-    const std::int64_t blocks = (n.classes + kClassBlock - 1) / kClassBlock;
-    const int team = static_cast<int>(
-        std::clamp<std::int64_t>(n.batch * n.classes > kParallelLogits ? threads : 1, 1, blocks));
-    const std::size_t partials = static_cast<std::size_t>(blocks * n.batch);
-    std::vector<double> block_max(partials), block_sum(partials), block_sum_z(partials);
-    std::vector<double> target_z(static_cast<std::size_t>(n.batch));
-    kernels::blas::use_threads(1);
-#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
-    for (std::int64_t b = 0; b < blocks; ++b) {
-      const std::int64_t j0 = b * kClassBlock, cb = std::min(kClassBlock, n.classes - j0);
-      kernels::blas::gemm<T>(false, true, n.batch, cb, n.dim, T(1), x.data(), n.dim, w.data() + j0 * n.dim,
-                             n.dim, T(0), p + j0, n.classes);
-      for (std::int64_t i = 0; i < n.batch; ++i) {
-        T* row = p + i * n.classes + j0;
-        const std::int64_t y = target.data()[i] - j0;  // in this block when in [0, cb)
-        if (norm) {
-          const double inv_x = 1 / x_norm[static_cast<std::size_t>(i)];
-          double cy = 0;
-          if (y >= 0 && y < cb)
-            cy = std::clamp(row[y] * inv_x / w_norm[static_cast<std::size_t>(j0 + y)], -1.0, 1.0);
-          for (std::int64_t j = 0; j < cb; ++j)
-            row[j] = static_cast<T>(
-                s * std::clamp(row[j] * inv_x / w_norm[static_cast<std::size_t>(j0 + j)], -1.0, 1.0));
-          if (y >= 0 && y < cb)
-            row[y] = static_cast<T>(s * target_logit(o, cy, lambda, min_sin_for<T>()).value);
-        } else if (bias != nullptr) {
-          for (std::int64_t j = 0; j < cb; ++j) row[j] += bias[j0 + j];
-        }
-        if (y >= 0 && y < cb) target_z[static_cast<std::size_t>(i)] = row[y];
-        T top = row[0];
-        double sum_z = 0;
-        for (std::int64_t j = 0; j < cb; ++j) top = std::max(top, row[j]), sum_z += row[j];
-        double sum_exp = 0;
-        for (std::int64_t j = 0; j < cb; ++j) sum_exp += std::exp(row[j] - top);
-        const std::size_t at = static_cast<std::size_t>(b * n.batch + i);
-        block_max[at] = top, block_sum[at] = sum_exp, block_sum_z[at] = sum_z;
-      }
-    }
-    std::vector<double> sample_loss(static_cast<std::size_t>(n.batch)),
-        lse(static_cast<std::size_t>(n.batch));
-    for (std::int64_t i = 0; i < n.batch; ++i) {
-      double top = -std::numeric_limits<double>::infinity(), sum = 0, sum_z = 0;
-      for (std::int64_t b = 0; b < blocks; ++b)
-        top = std::max(top, block_max[static_cast<std::size_t>(b * n.batch + i)]);
-      for (std::int64_t b = 0; b < blocks; ++b) {
-        const std::size_t at = static_cast<std::size_t>(b * n.batch + i);
-        sum += block_sum[at] * std::exp(block_max[at] - top);
-        sum_z += block_sum_z[at];
-      }
-      lse[static_cast<std::size_t>(i)] = top + std::log(sum);
-      sample_loss[static_cast<std::size_t>(i)] = lse[static_cast<std::size_t>(i)] -
-                                                 (1 - eps) * target_z[static_cast<std::size_t>(i)] -
-                                                 eps / C * sum_z;
-    }
-#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
-    for (std::int64_t b = 0; b < blocks; ++b) {
-      const std::int64_t j0 = b * kClassBlock, cb = std::min(kClassBlock, n.classes - j0);
-      for (std::int64_t i = 0; i < n.batch; ++i) {
-        T* row = p + i * n.classes + j0;
-        const T shift = static_cast<T>(lse[static_cast<std::size_t>(i)]);
-        for (std::int64_t j = 0; j < cb; ++j) row[j] = std::exp(row[j] - shift);
-      }
-    }
-    double total = 0;
-    for (const double l : sample_loss) total += l;
-    loss.data()[0] = static_cast<T>(o.mean && n.batch > 0 ? total / static_cast<double>(n.batch) : total);
+    loss.data()[0] = static_cast<T>(
+        forward_pass(o, Problem<T>{x.data(), w.data(), target.data(), bias, n, lambda, threads}, p));
   });
 }
 
@@ -387,111 +519,8 @@ void MarginSoftmax::backward(sdk::BackwardContext& ctx) const {
     T* dx = ctx.wants_grad(kX) ? ctx.grad_input<T>(kX).data() : nullptr;
     T* dw = ctx.wants_grad(kWeight) ? ctx.grad_input<T>(kWeight).data() : nullptr;
     T* dbias = has_bias && ctx.wants_grad(kBias) ? ctx.grad_input<T>(kBias).data() : nullptr;
-    const bool norm = normalised(o);
-    const double eps = o.label_smoothing, off_target = eps / static_cast<double>(n.classes);
-
-    // x̂ (or x for softmax) and, per sample, the slope of the target logit (1 for the others).
-    std::vector<double> x_norm, w_norm;
-    std::vector<T> x_hat;
-    std::vector<double> target_slope(static_cast<std::size_t>(n.batch), 1.0);
-    if (norm) {
-      x_norm = row_norms(x.data(), n.batch, n.dim, "x", threads);
-      w_norm = row_norms(w.data(), n.classes, n.dim, "weight", threads);
-      x_hat.resize(static_cast<std::size_t>(n.batch * n.dim));
-      for (std::int64_t i = 0; i < n.batch; ++i) {
-        const std::int64_t y = target.data()[i];
-        double dot = 0;
-        for (std::int64_t k = 0; k < n.dim; ++k) {
-          x_hat[static_cast<std::size_t>(i * n.dim + k)] =
-              static_cast<T>(x.data()[i * n.dim + k] / x_norm[i]);
-          dot += static_cast<double>(x.data()[i * n.dim + k]) * w.data()[y * n.dim + k];
-        }
-        const double c = std::clamp(dot / (x_norm[i] * w_norm[y]), -1.0, 1.0);
-        if (!o.straight_through) target_slope[i] = target_logit(o, c, lambda, min_sin_for<T>()).slope;
-      }
-    }
-    const T* xs = norm ? x_hat.data() : x.data();  // what dW's GEMM multiplies by
-    const double scale = norm ? o.scale : 1.0;
-
-    // Class blocks are shared out among the threads, each running single-threaded GEMMs on its
-    // own: alternating OpenBLAS's threads with an OpenMP team between the GEMMs of every block
-    // left both spinning (measured: 1.5x slower). dW rows and bias entries of a block belong to
-    // its thread; each thread sums its blocks' share of the x̂ gradient, and the shares are added
-    // in thread order, so a run is deterministic for a given thread count.
-    const std::int64_t blocks = (n.classes + kClassBlock - 1) / kClassBlock;
-    const int team = static_cast<int>(
-        std::clamp<std::int64_t>(n.batch * n.classes > kParallelLogits ? threads : 1, 1, blocks));
-    const std::size_t grad_size = dx ? static_cast<std::size_t>(n.batch * n.dim) : 0;
-    std::vector<std::vector<T>> grad_x_share(static_cast<std::size_t>(team), std::vector<T>(grad_size, T(0)));
-    std::vector<std::vector<T>> scratch(
-        static_cast<std::size_t>(team),
-        std::vector<T>(static_cast<std::size_t>(n.batch * std::min(kClassBlock, n.classes))));
-    kernels::blas::use_threads(1);
-#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
-    for (std::int64_t b = 0; b < blocks; ++b) {
-      const int t = team > 1 ? omp_get_thread_num() : 0;
-      T* block = scratch[static_cast<std::size_t>(t)].data();
-      const std::int64_t j0 = b * kClassBlock, cb = std::min(kClassBlock, n.classes - j0);
-      // G[i, j] = ∂L/∂c_ij (∂L/∂z_ij for softmax) = α·s·(p − q)·slope.
-      for (std::int64_t i = 0; i < n.batch; ++i) {
-        const std::int64_t y = target.data()[i];
-        const T* prow = p + i * n.classes + j0;
-        T* g = block + i * cb;
-        for (std::int64_t j = 0; j < cb; ++j) g[j] = static_cast<T>(alpha * scale * (prow[j] - off_target));
-        if (y >= j0 && y < j0 + cb)
-          g[y - j0] =
-              static_cast<T>(alpha * scale * (prow[y - j0] - (1 - eps) - off_target) * target_slope[i]);
-      }
-      if (dbias) {
-        std::fill(dbias + j0, dbias + j0 + cb, T(0));
-        for (std::int64_t i = 0; i < n.batch; ++i)
-          for (std::int64_t j = 0; j < cb; ++j) dbias[j0 + j] += block[i * cb + j];
-      }
-      if (dw) {
-        // dW rows: Gᵀ·x̂, then through ŵ = w/‖w‖: (g − (g·ŵ)ŵ)/‖w‖.
-        T* rows = dw + j0 * n.dim;
-        kernels::blas::gemm<T>(true, false, cb, n.dim, n.batch, T(1), block, cb, xs, n.dim, T(0), rows,
-                               n.dim);
-        if (norm)
-          for (std::int64_t j = 0; j < cb; ++j) {
-            const T* wj = w.data() + (j0 + j) * n.dim;
-            T* gj = rows + j * n.dim;
-            const double inv = 1 / w_norm[j0 + j];
-            double dot = 0;
-            for (std::int64_t k = 0; k < n.dim; ++k) dot += static_cast<double>(gj[k]) * wj[k];
-            const double along = dot * inv * inv;
-            for (std::int64_t k = 0; k < n.dim; ++k) gj[k] = static_cast<T>((gj[k] - along * wj[k]) * inv);
-          }
-      }
-      if (dx) {
-        // G·Ŵ = (G·diag(1/‖w‖))·W.
-        if (norm)
-          for (std::int64_t i = 0; i < n.batch; ++i)
-            for (std::int64_t j = 0; j < cb; ++j)
-              block[i * cb + j] = static_cast<T>(block[i * cb + j] / w_norm[j0 + j]);
-        kernels::blas::gemm<T>(false, false, n.batch, n.dim, cb, T(1), block, cb, w.data() + j0 * n.dim,
-                               n.dim, T(1), grad_x_share[static_cast<std::size_t>(t)].data(), n.dim);
-      }
-    }
-    std::vector<T>& grad_x_hat = grad_x_share[0];
-    for (int t = 1; t < team; ++t)
-      for (std::size_t k = 0; k < grad_size; ++k)
-        grad_x_hat[k] += grad_x_share[static_cast<std::size_t>(t)][k];
-    if (dx) {
-      if (!norm) {
-        std::copy(grad_x_hat.begin(), grad_x_hat.end(), dx);
-        return;
-      }
-      // Through x̂ = x/‖x‖: (g − (g·x̂)x̂)/‖x‖.
-      for (std::int64_t i = 0; i < n.batch; ++i) {
-        const T* g = grad_x_hat.data() + i * n.dim;
-        const T* xh = x_hat.data() + i * n.dim;
-        double dot = 0;
-        for (std::int64_t k = 0; k < n.dim; ++k) dot += static_cast<double>(g[k]) * xh[k];
-        for (std::int64_t k = 0; k < n.dim; ++k)
-          dx[i * n.dim + k] = static_cast<T>((g[k] - dot * xh[k]) / x_norm[i]);
-      }
-    }
+    const Problem<T> pr{x.data(), w.data(), target.data(), nullptr, n, lambda, threads};
+    backward_pass(o, pr, p, alpha, dx, dw, dbias);
   });
 }
 
