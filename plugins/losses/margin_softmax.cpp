@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <random>
 #include <span>
 #include <string>
 #include <vector>
@@ -154,6 +155,60 @@ void check_targets(const std::int64_t* target, std::int64_t batch, std::int64_t 
 template <class T>
 double min_sin_for() {
   return std::is_same_v<T, float> ? 4.5e-4 : 1.5e-6;  // sin θ at c = 1 − 1e-7 (float), 1 − 1e-12
+}
+
+// PartialFC's class sample: every target class, then random others up to int(rate·C) classes,
+// in ascending order. Drawn from `seed` alone (mt19937_64's raw output, the same on every
+// platform), so backward recomputes forward's sample.
+std::vector<std::int64_t> sample_classes(const std::int64_t* target, std::int64_t batch, std::int64_t classes,
+                                         double rate, std::uint64_t seed) {
+  std::vector<char> chosen(static_cast<std::size_t>(classes), 0);
+  std::int64_t count = 0;
+  for (std::int64_t i = 0; i < batch; ++i)
+    if (!chosen[static_cast<std::size_t>(target[i])])
+      chosen[static_cast<std::size_t>(target[i])] = 1, ++count;
+  const std::int64_t wanted = std::max(count, static_cast<std::int64_t>(rate * static_cast<double>(classes)));
+  std::vector<std::int64_t> others;
+  others.reserve(static_cast<std::size_t>(classes - count));
+  for (std::int64_t j = 0; j < classes; ++j)
+    if (!chosen[static_cast<std::size_t>(j)]) others.push_back(j);
+  std::mt19937_64 rng(seed);
+  for (std::int64_t k = 0; count < wanted; ++k, ++count) {  // partial Fisher-Yates
+    const std::size_t pick =
+        static_cast<std::size_t>(k) + rng() % (others.size() - static_cast<std::size_t>(k));
+    std::swap(others[static_cast<std::size_t>(k)], others[pick]);
+    chosen[static_cast<std::size_t>(others[static_cast<std::size_t>(k)])] = 1;
+  }
+  std::vector<std::int64_t> index;
+  index.reserve(static_cast<std::size_t>(count));
+  for (std::int64_t j = 0; j < classes; ++j)
+    if (chosen[static_cast<std::size_t>(j)]) index.push_back(j);
+  return index;
+}
+
+// The sampled problem: rows of W (and bias entries) gathered, targets renumbered.
+template <class T>
+struct SampledClasses {
+  std::vector<std::int64_t> index;
+  std::vector<T> w, bias;
+  std::vector<std::int64_t> target;
+};
+
+template <class T>
+SampledClasses<T> gather_sample(const T* w, const T* bias, const std::int64_t* target, const Sizes& n,
+                                double rate, std::uint64_t seed) {
+  SampledClasses<T> s;
+  s.index = sample_classes(target, n.batch, n.classes, rate, seed);
+  const std::size_t k = s.index.size(), d = static_cast<std::size_t>(n.dim);
+  s.w.resize(k * d);
+  for (std::size_t j = 0; j < k; ++j)
+    std::copy(w + s.index[j] * n.dim, w + (s.index[j] + 1) * n.dim,
+              s.w.begin() + static_cast<std::ptrdiff_t>(j * d));
+  if (bias != nullptr)
+    for (const std::int64_t j : s.index) s.bias.push_back(bias[j]);
+  for (std::int64_t i = 0; i < n.batch; ++i)
+    s.target.push_back(std::lower_bound(s.index.begin(), s.index.end(), target[i]) - s.index.begin());
+  return s;
 }
 
 // One call's data, dense over the classes it covers (all of them, or a sample).
@@ -405,6 +460,10 @@ sdk::OpSpec MarginSoftmax::spec() {
       .attr("lambda_gamma", "sphereface annealing γ", 0.12)
       .attr("lambda_power", "sphereface annealing power", 1.0)
       .attr("lambda_min", "sphereface annealing floor", 5.0)
+      .attr("sample_rate",
+            "PartialFC: in training, the softmax runs over every class in the batch's targets plus random "
+            "others, max(int(rate·C), positives) classes in all (drawn from the run's seed); 1: all classes",
+            1.0)
       .caps(PCV_CAP_CPU | PCV_CAP_THREADSAFE_COMPUTE);
 }
 
@@ -451,6 +510,10 @@ MarginSoftmax::MarginSoftmax(const sdk::Attributes& a) {
   o.lambda_gamma = a.get<double>("lambda_gamma");
   o.lambda_power = a.get<double>("lambda_power");
   o.lambda_min = a.get<double>("lambda_min");
+  o.sample_rate = a.get<double>("sample_rate");
+  if (!(o.sample_rate > 0 && o.sample_rate <= 1))
+    sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": attribute 'sample_rate' = ", o.sample_rate,
+              " is not in (0, 1]");
   if (!(o.lambda >= 0) || !(o.lambda_min >= 0))
     sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": attributes 'lambda' and 'lambda_min' must not be negative");
 }
@@ -490,8 +553,27 @@ void MarginSoftmax::forward(sdk::ForwardContext& ctx) const {
     auto loss = ctx.output<T>(0, sdk::Shape{});
     auto probs = ctx.output<T>(1, sdk::Shape{n.batch, n.classes});
     T* p = probs.data();
-    loss.data()[0] = static_cast<T>(
-        forward_pass(o, Problem<T>{x.data(), w.data(), target.data(), bias, n, lambda, threads}, p));
+    if (!(ctx.training() && o.sample_rate < 1)) {
+      loss.data()[0] = static_cast<T>(
+          forward_pass(o, Problem<T>{x.data(), w.data(), target.data(), bias, n, lambda, threads}, p));
+      return;
+    }
+    if (normalised(o)) row_norms(w.data(), n.classes, n.dim, "weight", threads);  // errors name the real row
+    const SampledClasses<T> sample =
+        gather_sample(w.data(), bias, target.data(), n, o.sample_rate, ctx.seed());
+    const Sizes sub{n.batch, n.dim, static_cast<std::int64_t>(sample.index.size())};
+    std::vector<T> sub_probs(static_cast<std::size_t>(sub.batch * sub.classes));
+    loss.data()[0] =
+        static_cast<T>(forward_pass(o,
+                                    Problem<T>{x.data(), sample.w.data(), sample.target.data(),
+                                               bias ? sample.bias.data() : nullptr, sub, lambda, threads},
+                                    sub_probs.data()));
+    // Classes left out of the sample have probability 0 in this step.
+    std::fill(p, p + n.batch * n.classes, T(0));
+    for (std::int64_t i = 0; i < n.batch; ++i)
+      for (std::int64_t j = 0; j < sub.classes; ++j)
+        p[i * n.classes + sample.index[static_cast<std::size_t>(j)]] =
+            sub_probs[static_cast<std::size_t>(i * sub.classes + j)];
   });
 }
 
@@ -519,8 +601,35 @@ void MarginSoftmax::backward(sdk::BackwardContext& ctx) const {
     T* dx = ctx.wants_grad(kX) ? ctx.grad_input<T>(kX).data() : nullptr;
     T* dw = ctx.wants_grad(kWeight) ? ctx.grad_input<T>(kWeight).data() : nullptr;
     T* dbias = has_bias && ctx.wants_grad(kBias) ? ctx.grad_input<T>(kBias).data() : nullptr;
-    const Problem<T> pr{x.data(), w.data(), target.data(), nullptr, n, lambda, threads};
-    backward_pass(o, pr, p, alpha, dx, dw, dbias);
+    if (!(ctx.training() && o.sample_rate < 1)) {
+      backward_pass(o, Problem<T>{x.data(), w.data(), target.data(), nullptr, n, lambda, threads}, p, alpha,
+                    dx, dw, dbias);
+      return;
+    }
+    // Forward's sample again (same seed), its probabilities gathered, the gradients scattered.
+    const SampledClasses<T> sample =
+        gather_sample(w.data(), static_cast<const T*>(nullptr), target.data(), n, o.sample_rate, ctx.seed());
+    const Sizes sub{n.batch, n.dim, static_cast<std::int64_t>(sample.index.size())};
+    std::vector<T> sub_probs(static_cast<std::size_t>(sub.batch * sub.classes));
+    for (std::int64_t i = 0; i < n.batch; ++i)
+      for (std::int64_t j = 0; j < sub.classes; ++j)
+        sub_probs[static_cast<std::size_t>(i * sub.classes + j)] =
+            p[i * n.classes + sample.index[static_cast<std::size_t>(j)]];
+    std::vector<T> sub_dw(dw ? sample.w.size() : 0), sub_dbias(dbias ? sample.index.size() : 0);
+    backward_pass(
+        o, Problem<T>{x.data(), sample.w.data(), sample.target.data(), nullptr, sub, lambda, threads},
+        sub_probs.data(), alpha, dx, dw ? sub_dw.data() : nullptr, dbias ? sub_dbias.data() : nullptr);
+    if (dw) {
+      std::fill(dw, dw + n.classes * n.dim, T(0));
+      for (std::size_t j = 0; j < sample.index.size(); ++j)
+        std::copy(sub_dw.begin() + static_cast<std::ptrdiff_t>(j * n.dim),
+                  sub_dw.begin() + static_cast<std::ptrdiff_t>((j + 1) * n.dim),
+                  dw + sample.index[j] * n.dim);
+    }
+    if (dbias) {
+      std::fill(dbias, dbias + n.classes, T(0));
+      for (std::size_t j = 0; j < sample.index.size(); ++j) dbias[sample.index[j]] = sub_dbias[j];
+    }
   });
 }
 

@@ -23,6 +23,7 @@ struct MarginOptions {
   bool mean = true;
   double lambda = 0;  // sphereface without a step input
   double lambda_base = 1000, lambda_gamma = 0.12, lambda_power = 1, lambda_min = 5;
+  double sample_rate = 1;  // PartialFC class-centre sampling in training when < 1
 };
 
 class MarginSoftmax {

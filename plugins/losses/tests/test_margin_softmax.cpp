@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <numbers>
@@ -179,6 +180,59 @@ TEST(MarginSoftmax, SphereFaceStepAnnealsLambdaAndCountsTrainingCalls) {
   Tensor late = Tensor::from<std::int64_t>({1}, {100000});
   EXPECT_NEAR(k.forward({kX, kW, kY, Tensor(), late})[0].data<double>()[0],
               anchor_loss({{"loss", std::string("sphereface")}, {"lambda", 5.0}}), 1e-12);
+}
+
+// PartialFC: in training with sample_rate < 1 the loss is that of the sampled classes alone.
+TEST(MarginSoftmax, ClassSamplingKeepsEveryTargetAndDropsTheRest) {
+  std::mt19937 rng(21);
+  const std::int64_t B = 6, C = 40, d = 5;
+  const Tensor x = random_tensor({B, d}, rng), w = random_tensor({C, d}, rng);
+  const Tensor y = Tensor::from<std::int64_t>({B}, {3, 17, 3, 39, 0, 22});
+  const Kernel sampled = loss_kernel({{"scale", 8.0}, {"sample_rate", 0.25}});
+  RunOptions training;
+  training.training = true;
+  training.seed = 1234;
+  const auto out = sampled.forward({x, w, y}, training);
+  // The sample: the classes with a nonzero probability. int(0.25·40) = 10 ≥ 5 distinct targets.
+  std::vector<std::int64_t> index;
+  for (std::int64_t j = 0; j < C; ++j)
+    if (out[1].data<double>()[j] != 0) index.push_back(j);
+  ASSERT_EQ(index.size(), 10u);
+  for (const std::int64_t t : y.to_vector<std::int64_t>())
+    EXPECT_TRUE(std::binary_search(index.begin(), index.end(), t));
+
+  // The same loss as the full op on the gathered rows with renumbered targets.
+  Tensor w_sub(kFloat64, {10, d});
+  for (std::size_t j = 0; j < index.size(); ++j)
+    std::copy_n(w.data<double>() + index[j] * d, d, w_sub.data<double>() + j * d);
+  std::vector<std::int64_t> y_sub;
+  for (const std::int64_t t : y.to_vector<std::int64_t>())
+    y_sub.push_back(std::lower_bound(index.begin(), index.end(), t) - index.begin());
+  const Kernel full = loss_kernel({{"scale", 8.0}});
+  const std::vector<Tensor> sub_in{x, w_sub, Tensor::from<std::int64_t>({B}, y_sub)};
+  const auto sub_out = full.forward(sub_in);
+  EXPECT_NEAR(out[0].data<double>()[0], sub_out[0].data<double>()[0], 1e-12);
+
+  // Gradients: the sampled rows' equal the sub-problem's, the other rows are 0.
+  const std::vector<Tensor> dy{Tensor::from<double>({}, {1.0}), Tensor(kFloat64, {B, C})};
+  const auto g = sampled.backward({x, w, y}, out, dy, {true, true, false}, training);
+  const auto g_sub = full.backward(sub_in, sub_out, {dy[0], Tensor(kFloat64, {B, 10})}, {true, true, false});
+  EXPECT_TRUE(test::relative_error(test::as_doubles(g[0]), test::as_doubles(g_sub[0])) < 1e-12);
+  for (std::int64_t j = 0, k = 0; j < C; ++j) {
+    const bool in_sample = k < 10 && index[static_cast<std::size_t>(k)] == j;
+    for (std::int64_t e = 0; e < d; ++e) {
+      const double got = g[1].data<double>()[j * d + e];
+      EXPECT_EQ(got, in_sample ? g_sub[1].data<double>()[k * d + e] : 0.0) << "class " << j;
+    }
+    if (in_sample) ++k;
+  }
+  // Finite differences with the sample fixed by the seed; eval mode uses every class.
+  test::expect_backward_matches_differences(sampled, {x, w, y}, training);
+  EXPECT_NEAR(sampled.forward({x, w, y})[0].data<double>()[0], full.forward({x, w, y})[0].data<double>()[0],
+              1e-12);
+  // Another seed, another sample.
+  training.seed = 99;
+  EXPECT_NE(sampled.forward({x, w, y}, training)[1].to_vector<double>(), out[1].to_vector<double>());
 }
 
 TEST(MarginSoftmax, ResultsDoNotDependOnTheThreadCount) {
