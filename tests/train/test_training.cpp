@@ -2,15 +2,19 @@
 // generates reaches a stated accuracy in a bounded number of steps, and training is
 // deterministic for a fixed seed and thread count (also across a resume).
 #include <pcv/classifier.hpp>
+#include <pcv/dataset.hpp>
 #include <pcv/error.hpp>
 #include <pcv/model.hpp>
 #include <pcv/point_cloud.hpp>
+#include <pcv/runtime.hpp>
 #include <pcv/trainer.hpp>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <numeric>
 #include <random>
 
 #include <unistd.h>
@@ -159,6 +163,68 @@ TEST_F(Training, ReachesAccuracyDeterministicallyAndResumes) {
   const Evaluation e = evaluate(classifier, PointCloudDataset::from_class_folders(dir_ / "data"), 16, 1);
   EXPECT_EQ(e.confusion.total(), 90);
   EXPECT_GE(e.confusion.accuracy(), 0.9);
+}
+
+// The same network ending in an 8-d embedding, trained with ArcFace (losses.margin_softmax with
+// its class centres as a trained loss weight): embeddings of one class end up close together.
+TEST_F(Training, ArcFaceEmbeddingSeparatesTheClasses) {
+  Model m = Model::load(dir_ / "init.safetensors");
+  m.graph.outputs = {"embedding"};
+  m.graph.nodes.back() = GraphNode{"fc", "nn.linear", {}, {"feature", "fc.weight", "fc.bias"}, {"embedding"}};
+  std::mt19937_64 rng(5);
+  m.tensors["fc.weight"] = uniform({8, 64}, 1 / 8.0, rng);
+  m.tensors["fc.bias"] = uniform({8}, 1 / 8.0, rng);
+  m.tensors["arcface.weight"] = uniform({3, 8}, 1.0, rng);
+  m.save(dir_ / "arcface_init.safetensors");
+  Trainer trainer(test::builtin_plugins(), TrainConfig::from_json(R"({
+      "model": "arcface_init.safetensors",
+      "data": {"train": "data", "val_every": 5, "preprocessing": {"num_points": 64, "sampling": "fps"}},
+      "loss": {"op": "losses.margin_softmax", "attrs": {"loss": "arcface", "scale": 16.0, "margin": 0.3},
+               "weight": "arcface.weight"},
+      "optimizer": {"name": "adamw", "lr": 0.01},
+      "batch_size": 8, "seed": 3, "threads": 1, "epochs": 6, "output_dir": "arcface"})",
+                                                                  dir_, "arcface config"));
+  trainer.run();
+  EXPECT_LT(trainer.history().back().train_loss, trainer.history().front().train_loss);
+
+  // Verification over every pair of the 90 clouds: same class when the embeddings' cosine is
+  // above a threshold. Saying "different" always is right for 2/3 of the pairs (chance); the
+  // best threshold must be right for 90 %.
+  const Model trained = Model::load(dir_ / "arcface" / "model.safetensors");
+  GraphRuntime runtime(test::builtin_plugins(), trained.graph,
+                       TensorMap(trained.tensors.begin(), trained.tensors.end()), "trained");
+  const PointCloudDataset data = PointCloudDataset::from_class_folders(dir_ / "data");
+  std::vector<std::size_t> all(data.size());
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  const Batch batch = load_batch(
+      data, all, Preprocessing::from_json(R"({"num_points": 64, "sampling": "fps"})"), nullptr, 1, 1);
+  const Tensor embedding = runtime.run({{"points", batch.clouds}}).at("embedding");
+  const std::int64_t n = embedding.shape()[0], d = embedding.shape()[1];
+  std::vector<std::pair<double, bool>> pairs;  // (cosine, same class)
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = i + 1; j < n; ++j) {
+      double dot = 0, ni = 0, nj = 0;
+      for (std::int64_t k = 0; k < d; ++k) {
+        const double a = embedding.data<float>()[i * d + k], b = embedding.data<float>()[j * d + k];
+        dot += a * b, ni += a * a, nj += b * b;
+      }
+      pairs.emplace_back(dot / std::sqrt(ni * nj),
+                         batch.labels.data<std::int64_t>()[i] == batch.labels.data<std::int64_t>()[j]);
+    }
+  std::sort(pairs.begin(), pairs.end());
+  // Threshold between sorted scores k-1 and k: pairs below say "different".
+  std::size_t same_above = 0;
+  for (const auto& p : pairs) same_above += p.second;
+  std::size_t different_below = 0, best = same_above;
+  for (std::size_t k = 0; k < pairs.size(); ++k) {
+    if (pairs[k].second)
+      --same_above;
+    else
+      ++different_below;
+    best = std::max(best, same_above + different_below);
+  }
+  const double accuracy = static_cast<double>(best) / static_cast<double>(pairs.size());
+  EXPECT_GE(accuracy, 0.9) << "verification accuracy over " << pairs.size() << " pairs";
 }
 
 TEST_F(Training, ConfigErrorsNameTheProblem) {

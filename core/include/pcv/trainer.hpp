@@ -23,6 +23,10 @@ struct TrainConfig {
   Augmentation augmentation;
   std::string loss_op = "nn.cross_entropy";
   AttrMap loss_attrs;
+  // A stored tensor the loss takes between the model's output and the target: the class
+  // centres of a margin loss (losses.margin_softmax), trained with the model. The loss's second
+  // output (class probabilities) then gives the accuracy. Empty: loss(output, target).
+  std::string loss_weight;
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
   std::int64_t epochs = 10;

@@ -27,8 +27,8 @@ TrainConfig TrainConfig::from_file(const std::filesystem::path& path) {
 }
 
 // {"model": "...", "data": {"train": "...", "val": "...", "val_every": 10, "preprocessing": {...},
-//  "augmentation": {...}}, "loss": {"op": "nn.cross_entropy", "attrs": {...}}, "optimizer": {...},
-//  "schedule": {...}, "epochs": 10, "batch_size": 32, "seed": 0, "threads": 0, "output_dir": "..."}
+//  "augmentation": {...}}, "loss": {"op": "nn.cross_entropy", "attrs": {...}, "weight": "..."}, "optimizer":
+//  {...}, "schedule": {...}, "epochs": 10, "batch_size": 32, "seed": 0, "threads": 0, "output_dir": "..."}
 TrainConfig TrainConfig::from_json(std::string_view json, const std::filesystem::path& base,
                                    const std::string& where) {
   detail::JsonFields f(json, where);
@@ -72,6 +72,7 @@ TrainConfig TrainConfig::from_json(std::string_view json, const std::filesystem:
   nlohmann::json attrs = nlohmann::json::object();
   loss.read("op", c.loss_op);
   loss.read("attrs", attrs);
+  loss.read("weight", c.loss_weight);
   loss.finish();
   for (const auto& [key, value] : attrs.items()) c.loss_attrs[key] = parse_attr_value(value.dump());
 
@@ -84,6 +85,8 @@ TrainConfig TrainConfig::from_json(std::string_view json, const std::filesystem:
 std::string TrainConfig::to_json() const {
   nlohmann::json attrs = nlohmann::json::object();
   for (const auto& [key, value] : loss_attrs) attrs[key] = nlohmann::json::parse(attr_to_string(value));
+  nlohmann::json loss_json{{"op", loss_op}, {"attrs", attrs}};
+  if (!loss_weight.empty()) loss_json["weight"] = loss_weight;
   nlohmann::json data{{"train", train_data.string()},
                       {"val_every", val_every},
                       {"preprocessing", nlohmann::json::parse(preprocessing.to_json())},
@@ -91,7 +94,7 @@ std::string TrainConfig::to_json() const {
   if (!val_data.empty()) data["val"] = val_data.string();
   return nlohmann::json{{"model", model.string()},
                         {"data", data},
-                        {"loss", {{"op", loss_op}, {"attrs", attrs}}},
+                        {"loss", loss_json},
                         {"optimizer", nlohmann::json::parse(optimizer.to_json())},
                         {"schedule", nlohmann::json::parse(schedule.to_json())},
                         {"epochs", epochs},

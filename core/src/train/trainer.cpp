@@ -21,6 +21,7 @@ namespace {
 
 constexpr const char* kTarget = "pcv.target";
 constexpr const char* kLoss = "pcv.loss";
+constexpr const char* kProbs = "pcv.probs";           // the loss's class probabilities, with a loss weight
 constexpr const char* kTrainingKey = "pcv.training";  // checkpoint metadata: epoch and history
 constexpr const char* kOptimizerPrefix = "optimizer/";
 
@@ -28,15 +29,22 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// The model's graph with the loss appended: (logits, target) -> loss.
+// The model's graph with the loss appended: (logits, target) -> loss, or with a loss weight
+// (embedding, weight, target) -> (loss, class probabilities).
 Graph training_graph(const Graph& g, const TrainConfig& c) {
   if (g.inputs.size() != 1)
     throw Error(c.model.string() + ": a classifier graph has one input (the clouds); this one has " +
                 std::to_string(g.inputs.size()));
   Graph t = g;
   t.inputs.push_back({kTarget, kInt64, {-1}});
-  t.nodes.push_back({"loss", c.loss_op, c.loss_attrs, {g.outputs.at(0), kTarget}, {kLoss}});
-  t.outputs = {kLoss, g.outputs.at(0)};
+  if (c.loss_weight.empty()) {
+    t.nodes.push_back({"loss", c.loss_op, c.loss_attrs, {g.outputs.at(0), kTarget}, {kLoss}});
+    t.outputs = {kLoss, g.outputs.at(0)};
+  } else {
+    t.nodes.push_back(
+        {"loss", c.loss_op, c.loss_attrs, {g.outputs.at(0), c.loss_weight, kTarget}, {kLoss, kProbs}});
+    t.outputs = {kLoss, g.outputs.at(0), kProbs};
+  }
   return t;
 }
 
@@ -193,6 +201,8 @@ void Trainer::run(bool resume) {
   }
   const int threads = c.threads > 0 ? c.threads : num_threads();
   const std::string input_name = inference_graph.inputs[0].name;
+  // What the accuracy is read from: the model's logits, or the loss's class probabilities.
+  const std::string predictions = c.loss_weight.empty() ? inference_graph.outputs[0] : kProbs;
   const std::int64_t steps_per_epoch = [&] {
     const auto n = static_cast<std::int64_t>(train_set.size());
     const std::int64_t full = (n + c.batch_size - 1) / c.batch_size;
@@ -258,7 +268,7 @@ void Trainer::run(bool resume) {
       optimizer->step(parameters, runtime.gradients(), stats.lr);
       runtime.zero_gradients();
       loss_sum += loss_value * double(b);
-      correct += correct_predictions(out.at(inference_graph.outputs[0]), batch.labels, nullptr);
+      correct += correct_predictions(out.at(predictions), batch.labels, nullptr);
       seen += b;
       samples_this_run += b;
       if (on_progress) {
@@ -298,7 +308,7 @@ void Trainer::run(bool resume) {
         options.num_threads = threads;
         const TensorMap out = runtime.run({{input_name, batch.clouds}, {kTarget, batch.labels}}, options);
         val_loss += scalar(out.at(kLoss)) * double(batch.labels.numel());
-        correct_predictions(out.at(inference_graph.outputs[0]), batch.labels, &confusion_);
+        correct_predictions(out.at(predictions), batch.labels, &confusion_);
         val_seen += batch.labels.numel();
       }
       if (val_seen > 0) {
