@@ -14,5 +14,6 @@ void add_train_command(CLI::App& app, const PluginOptions& options);
 void add_rf_command(CLI::App& app, const PluginOptions& options);
 void add_eval_command(CLI::App& app, const PluginOptions& options);
 void add_classify_command(CLI::App& app, const PluginOptions& options);
+void add_verify_command(CLI::App& app, const PluginOptions& options);
 
 }  // namespace pcv::cli

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   pcv::cli::add_eval_command(app, options);
   pcv::cli::add_train_command(app, options);
   pcv::cli::add_rf_command(app, options);
+  pcv::cli::add_verify_command(app, options);
 
   try {
     app.parse(argc, argv);
