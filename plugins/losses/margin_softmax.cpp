@@ -223,6 +223,16 @@ struct Problem {
   int threads;
 };
 
+// cos θ of sample i and its target class, accumulated in double.
+template <class T>
+double target_cosine(const Problem<T>& pr, std::int64_t i, double x_norm, double w_norm) {
+  const T* xi = pr.x + i * pr.n.dim;
+  const T* wy = pr.w + pr.target[i] * pr.n.dim;
+  double dot = 0;
+  for (std::int64_t k = 0; k < pr.n.dim; ++k) dot += static_cast<double>(xi[k]) * wy[k];
+  return std::clamp(dot / (x_norm * w_norm), -1.0, 1.0);
+}
+
 // Writes the probabilities into p [n.batch, n.classes] and returns the reduced loss.
 template <class T>
 double forward_pass(const MarginOptions& o, const Problem<T>& pr, T* p) {
@@ -257,8 +267,11 @@ double forward_pass(const MarginOptions& o, const Problem<T>& pr, T* p) {
       if (norm) {
         const double inv_x = 1 / x_norm[static_cast<std::size_t>(i)];
         double cy = 0;
+        // The target cosine again in double: the angular margins amplify its rounding near
+        // θ = 0 and π.
         if (y >= 0 && y < cb)
-          cy = std::clamp(row[y] * inv_x / w_norm[static_cast<std::size_t>(j0 + y)], -1.0, 1.0);
+          cy = target_cosine(pr, i, x_norm[static_cast<std::size_t>(i)],
+                             w_norm[static_cast<std::size_t>(j0 + y)]);
         for (std::int64_t j = 0; j < cb; ++j)
           row[j] = static_cast<T>(
               s * std::clamp(row[j] * inv_x / w_norm[static_cast<std::size_t>(j0 + j)], -1.0, 1.0));
@@ -326,13 +339,9 @@ void backward_pass(const MarginOptions& o, const Problem<T>& pr, const T* p, dou
     w_norm = row_norms(pr.w, n.classes, n.dim, "weight", threads);
     x_hat.resize(static_cast<std::size_t>(n.batch * n.dim));
     for (std::int64_t i = 0; i < n.batch; ++i) {
-      const std::int64_t y = pr.target[i];
-      double dot = 0;
-      for (std::int64_t k = 0; k < n.dim; ++k) {
+      for (std::int64_t k = 0; k < n.dim; ++k)
         x_hat[static_cast<std::size_t>(i * n.dim + k)] = static_cast<T>(pr.x[i * n.dim + k] / x_norm[i]);
-        dot += static_cast<double>(pr.x[i * n.dim + k]) * pr.w[y * n.dim + k];
-      }
-      const double c = std::clamp(dot / (x_norm[i] * w_norm[y]), -1.0, 1.0);
+      const double c = target_cosine(pr, i, x_norm[i], w_norm[pr.target[i]]);
       if (!o.straight_through) target_slope[i] = target_logit(o, c, lambda, min_sin_for<T>()).slope;
     }
   }
