@@ -426,6 +426,29 @@ void backward_pass(const MarginOptions& o, const Problem<T>& pr, const T* p, dou
   }
 }
 
+// The inputs of a forward or backward call, checked (shapes, targets in range).
+template <class T>
+struct Inputs {
+  const T* x;
+  const T* w;
+  const std::int64_t* target;
+  const T* bias;  // or null
+  Sizes n;
+};
+
+template <class T, class Context>
+Inputs<T> read_inputs(const Context& ctx, const MarginOptions& o) {
+  auto x = ctx.template input<T>(kX);
+  auto w = ctx.template input<T>(kWeight);
+  auto target = ctx.template input<std::int64_t>(kTarget);
+  const T* bias = ctx.has_input(kBias) ? ctx.template input<T>(kBias).data() : nullptr;
+  const std::int64_t bias_entries = bias ? ctx.template input<T>(kBias).numel() : 0;
+  const Sizes n = check_shapes(x.shape(), w.shape(), target.shape(), bias ? &bias_entries : nullptr,
+                               ctx.has_input(kStep), o);
+  check_targets(target.data(), n.batch, n.classes);
+  return {x.data(), w.data(), target.data(), bias, n};
+}
+
 }  // namespace
 
 sdk::OpSpec MarginSoftmax::spec() {
@@ -545,17 +568,10 @@ void MarginSoftmax::forward(sdk::ForwardContext& ctx) const {
   const MarginOptions& o = options_;
   sdk::dispatch_float(ctx.raw_input(kX).dtype, ctx.names().input(kX), [&](auto zero) {
     using T = decltype(zero);
-    auto x = ctx.input<T>(kX);
-    auto w = ctx.input<T>(kWeight);
-    auto target = ctx.input<std::int64_t>(kTarget);
-    const T* bias = ctx.has_input(kBias) ? ctx.input<T>(kBias).data() : nullptr;
-    const std::int64_t bias_entries = bias ? ctx.input<T>(kBias).numel() : 0;
-    const bool has_step = ctx.has_input(kStep);
-    const Sizes n =
-        check_shapes(x.shape(), w.shape(), target.shape(), bias ? &bias_entries : nullptr, has_step, o);
-    check_targets(target.data(), n.batch, n.classes);
+    const Inputs<T> in = read_inputs<T>(ctx, o);
+    const auto& [x, w, target, bias, n] = in;
     const int threads = ctx.num_threads();
-    std::int64_t* step = has_step ? ctx.state<std::int64_t>(kStep).data() : nullptr;
+    std::int64_t* step = ctx.has_input(kStep) ? ctx.state<std::int64_t>(kStep).data() : nullptr;
     const double lambda = sphere_lambda(o, step);
     if (step != nullptr && ctx.training()) ++*step;  // after reading: this call used the old count
 
@@ -563,18 +579,16 @@ void MarginSoftmax::forward(sdk::ForwardContext& ctx) const {
     auto probs = ctx.output<T>(1, sdk::Shape{n.batch, n.classes});
     T* p = probs.data();
     if (!(ctx.training() && o.sample_rate < 1)) {
-      loss.data()[0] = static_cast<T>(
-          forward_pass(o, Problem<T>{x.data(), w.data(), target.data(), bias, n, lambda, threads}, p));
+      loss.data()[0] = static_cast<T>(forward_pass(o, Problem<T>{x, w, target, bias, n, lambda, threads}, p));
       return;
     }
-    if (normalised(o)) row_norms(w.data(), n.classes, n.dim, "weight", threads);  // errors name the real row
-    const SampledClasses<T> sample =
-        gather_sample(w.data(), bias, target.data(), n, o.sample_rate, ctx.seed());
+    if (normalised(o)) row_norms(w, n.classes, n.dim, "weight", threads);  // errors name the real row
+    const SampledClasses<T> sample = gather_sample(w, bias, target, n, o.sample_rate, ctx.seed());
     const Sizes sub{n.batch, n.dim, static_cast<std::int64_t>(sample.index.size())};
     std::vector<T> sub_probs(static_cast<std::size_t>(sub.batch * sub.classes));
     loss.data()[0] =
         static_cast<T>(forward_pass(o,
-                                    Problem<T>{x.data(), sample.w.data(), sample.target.data(),
+                                    Problem<T>{x, sample.w.data(), sample.target.data(),
                                                bias ? sample.bias.data() : nullptr, sub, lambda, threads},
                                     sub_probs.data()));
     // Classes left out of the sample have probability 0 in this step.
@@ -590,15 +604,9 @@ void MarginSoftmax::backward(sdk::BackwardContext& ctx) const {
   const MarginOptions& o = options_;
   sdk::dispatch_float(ctx.raw_input(kX).dtype, ctx.names().input(kX), [&](auto zero) {
     using T = decltype(zero);
-    auto x = ctx.input<T>(kX);
-    auto w = ctx.input<T>(kWeight);
-    auto target = ctx.input<std::int64_t>(kTarget);
-    const bool has_bias = ctx.has_input(kBias);
-    const std::int64_t bias_entries = has_bias ? ctx.input<T>(kBias).numel() : 0;
-    const bool has_step = ctx.has_input(kStep);
-    const Sizes n =
-        check_shapes(x.shape(), w.shape(), target.shape(), has_bias ? &bias_entries : nullptr, has_step, o);
-    check_targets(target.data(), n.batch, n.classes);
+    const Inputs<T> in = read_inputs<T>(ctx, o);
+    const auto& [x, w, target, bias, n] = in;
+    const bool has_bias = bias != nullptr, has_step = ctx.has_input(kStep);
     const int threads = ctx.num_threads();
     // Training forward has already counted this step: its λ was that of the count before.
     std::int64_t step_used = 0;
@@ -611,13 +619,12 @@ void MarginSoftmax::backward(sdk::BackwardContext& ctx) const {
     T* dw = ctx.wants_grad(kWeight) ? ctx.grad_input<T>(kWeight).data() : nullptr;
     T* dbias = has_bias && ctx.wants_grad(kBias) ? ctx.grad_input<T>(kBias).data() : nullptr;
     if (!(ctx.training() && o.sample_rate < 1)) {
-      backward_pass(o, Problem<T>{x.data(), w.data(), target.data(), nullptr, n, lambda, threads}, p, alpha,
-                    dx, dw, dbias);
+      backward_pass(o, Problem<T>{x, w, target, nullptr, n, lambda, threads}, p, alpha, dx, dw, dbias);
       return;
     }
     // Forward's sample again (same seed), its probabilities gathered, the gradients scattered.
     const SampledClasses<T> sample =
-        gather_sample(w.data(), static_cast<const T*>(nullptr), target.data(), n, o.sample_rate, ctx.seed());
+        gather_sample(w, static_cast<const T*>(nullptr), target, n, o.sample_rate, ctx.seed());
     const Sizes sub{n.batch, n.dim, static_cast<std::int64_t>(sample.index.size())};
     std::vector<T> sub_probs(static_cast<std::size_t>(sub.batch * sub.classes));
     for (std::int64_t i = 0; i < n.batch; ++i)
@@ -625,9 +632,9 @@ void MarginSoftmax::backward(sdk::BackwardContext& ctx) const {
         sub_probs[static_cast<std::size_t>(i * sub.classes + j)] =
             p[i * n.classes + sample.index[static_cast<std::size_t>(j)]];
     std::vector<T> sub_dw(dw ? sample.w.size() : 0), sub_dbias(dbias ? sample.index.size() : 0);
-    backward_pass(
-        o, Problem<T>{x.data(), sample.w.data(), sample.target.data(), nullptr, sub, lambda, threads},
-        sub_probs.data(), alpha, dx, dw ? sub_dw.data() : nullptr, dbias ? sub_dbias.data() : nullptr);
+    backward_pass(o, Problem<T>{x, sample.w.data(), sample.target.data(), nullptr, sub, lambda, threads},
+                  sub_probs.data(), alpha, dx, dw ? sub_dw.data() : nullptr,
+                  dbias ? sub_dbias.data() : nullptr);
     if (dw) {
       std::fill(dw, dw + n.classes * n.dim, T(0));
       for (std::size_t j = 0; j < sample.index.size(); ++j)

@@ -2,12 +2,7 @@
 # check_listings.sh PCV ZOO_DIR - the CLI's listings, its JSON, its errors and exit codes.
 set -uo pipefail
 pcv=$1 zoo=$2
-failed=0
-check() {  # check DESCRIPTION COMMAND...: the command must succeed
-  if "${@:2}"; then echo "ok: $1"; else echo "FAILED: $1"; failed=1; fi
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/common.sh"
 json_ok() { /usr/bin/python3 -c "import json,sys; d=json.load(open('$1')); $2" ; }
 
 "$pcv" --version > "$tmp/version"

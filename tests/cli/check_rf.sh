@@ -2,12 +2,7 @@
 # check_rf.sh PCV - pcv rf: the table, its JSON, the start conventions, errors and exit codes.
 set -uo pipefail
 pcv=$1
-failed=0
-check() {  # check DESCRIPTION COMMAND...: the command must succeed
-  if "${@:2}"; then echo "ok: $1"; else echo "FAILED: $1"; failed=1; fi
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/common.sh"
 json_ok() { /usr/bin/python3 -c "import json,sys; d=json.load(open('$1')); L=d['layers']; $2" ; }
 
 voxnet="conv k=5 s=2; conv k=3; pool k=2 s=2"

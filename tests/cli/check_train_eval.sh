@@ -3,12 +3,7 @@
 # shapes: outputs, JSON/CSV forms, exit codes, and errors that name the bad file.
 set -uo pipefail
 pcv=$1 repo=$2
-failed=0
-check() {  # check DESCRIPTION COMMAND...: the command must succeed
-  if "${@:2}"; then echo "ok: $1"; else echo "FAILED: $1"; failed=1; fi
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/common.sh"
 py() { /usr/bin/python3 -c "$1"; }
 export PCV_NUM_THREADS=2
 

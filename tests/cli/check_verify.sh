@@ -3,12 +3,7 @@
 # the cosine metric, errors naming file and line, exit codes.
 set -uo pipefail
 pcv=$1
-failed=0
-check() {  # check DESCRIPTION COMMAND...: the command must succeed
-  if "${@:2}"; then echo "ok: $1"; else echo "FAILED: $1"; failed=1; fi
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/common.sh"
 json_ok() { /usr/bin/python3 -c "import json,sys; d=json.load(open('$1')); T=d['tar_at_far']; $2" ; }
 
 # 30 identities x 6 images in 16-D: identity centres plus noise, written as float32 safetensors
