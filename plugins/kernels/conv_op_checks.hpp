@@ -42,4 +42,18 @@ inline void require_gradient_shape(std::span<const std::int64_t> dy, const sdk::
               sdk::shape_string(y));
 }
 
+// The geometry of a call of a conv-like op from its inputs x, weight and bias?, in any of the
+// three contexts: geometry_of(x_shape, weight_shape, bias_entries or null) is the op's own check.
+template <class Context, class GeometryOf>
+ConvGeometry call_geometry(const Context& ctx, const std::string& op, GeometryOf&& geometry_of) {
+  const auto shape = [&](std::size_t i) {
+    if constexpr (requires { ctx.input_shape(i); })
+      return ctx.input_shape(i);
+    else
+      return sdk::shape_of(ctx.raw_input(i));
+  };
+  const std::int64_t* bias = ctx.has_input(2) ? bias_entries(shape(2), op) : nullptr;
+  return geometry_of(shape(0), shape(1), bias);
+}
+
 }  // namespace pcv::kernels

@@ -111,12 +111,16 @@ kernels::ConvGeometry Conv<D>::geometry(std::span<const std::int64_t> x, std::sp
 }
 
 template <int D>
+template <class Context>
+kernels::ConvGeometry Conv<D>::call_geometry(const Context& ctx) const {
+  return kernels::call_geometry(ctx, op_name<D>(),
+                                [this](auto x, auto w, auto bias) { return geometry(x, w, bias); });
+}
+
+template <int D>
 void Conv<D>::infer_shapes(sdk::ShapeContext& ctx) const {
   kernels::require_dtypes_of_x(ctx, op_name<D>());
-  const std::int64_t* bias =
-      ctx.has_input(2) ? kernels::bias_entries(ctx.input_shape(2), op_name<D>()) : nullptr;
-  ctx.set_output(0, ctx.input_dtype(0),
-                 kernels::conv_output_shape(geometry(ctx.input_shape(0), ctx.input_shape(1), bias)));
+  ctx.set_output(0, ctx.input_dtype(0), kernels::conv_output_shape(call_geometry(ctx)));
 }
 
 template <int D>
@@ -126,9 +130,7 @@ void Conv<D>::forward(sdk::ForwardContext& ctx) const {
     auto x = ctx.input<T>(0);
     auto w = ctx.input<T>(1);
     const T* bias = ctx.has_input(2) ? ctx.input<T>(2).data() : nullptr;
-    const kernels::ConvGeometry g =
-        geometry(x.shape(), w.shape(),
-                 bias ? kernels::bias_entries(sdk::shape_of(ctx.raw_input(2)), op_name<D>()) : nullptr);
+    const kernels::ConvGeometry g = call_geometry(ctx);
     auto y = ctx.output<T>(0, kernels::conv_output_shape(g));
     if constexpr (std::is_same_v<T, float>)
       if (use_onednn() && y.numel() > 0) {
@@ -147,9 +149,7 @@ void Conv<D>::backward(sdk::BackwardContext& ctx) const {
     auto w = ctx.input<T>(1);
     auto dy = ctx.grad_output<T>(0);
     const bool has_bias = ctx.has_input(2);
-    const kernels::ConvGeometry g =
-        geometry(x.shape(), w.shape(),
-                 has_bias ? kernels::bias_entries(sdk::shape_of(ctx.raw_input(2)), op_name<D>()) : nullptr);
+    const kernels::ConvGeometry g = call_geometry(ctx);
     kernels::require_gradient_shape(dy.shape(), kernels::conv_output_shape(g), op_name<D>());
     T* dx = ctx.wants_grad(0) ? ctx.grad_input<T>(0).data() : nullptr;
     T* dw = ctx.wants_grad(1) ? ctx.grad_input<T>(1).data() : nullptr;

@@ -31,6 +31,9 @@ class Conv {
   // The geometry of a call, or an error naming the input that does not fit.
   kernels::ConvGeometry geometry(std::span<const std::int64_t> x, std::span<const std::int64_t> weight,
                                  const std::int64_t* bias_size) const;
+  // geometry() of a call's inputs x, weight and bias?, in any of the op's contexts.
+  template <class Context>
+  kernels::ConvGeometry call_geometry(const Context& ctx) const;
   // float32 runs on oneDNN unless the kernel was created with PCV_NN_CONV_REFERENCE set.
   bool use_onednn() const { return !reference_only_; }
 

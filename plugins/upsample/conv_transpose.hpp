@@ -32,6 +32,9 @@ class ConvTranspose {
   // attribute that does not fit.
   kernels::ConvGeometry geometry(std::span<const std::int64_t> x, std::span<const std::int64_t> weight,
                                  const std::int64_t* bias_size) const;
+  // geometry() of a call's inputs x, weight and bias?, in any of the op's contexts.
+  template <class Context>
+  kernels::ConvGeometry call_geometry(const Context& ctx) const;
 
   std::array<std::int64_t, D> stride_, padding_, output_padding_, dilation_;
   std::int64_t groups_;
