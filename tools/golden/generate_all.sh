@@ -4,6 +4,6 @@
 set -eu
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-/usr/bin/python3}
-for script in tools/golden/nn_*.py tools/golden/upsample_*.py tools/golden/losses_*.py tools/golden/optim.py; do
+for script in tools/golden/nn_*.py tools/golden/upsample_*.py tools/golden/losses_*.py tools/golden/pointconv_*.py tools/golden/optim.py; do
     "$PYTHON" "$script"
 done

@@ -1,0 +1,8 @@
+// The pointconv plugin's entry point: the list of its ops (one header per op family).
+#include <pcv/sdk.hpp>
+
+#include "sampling.hpp"
+
+PCV_PLUGIN("pointconv", "0.1.0",
+           "PointConv (Wu, Qi, Fuxin, CVPR 2019): sampling, neighbours and point convolutions",
+           pcv::pointconv::FarthestPointSample, pcv::pointconv::Knn)

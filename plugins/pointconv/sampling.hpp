@@ -1,0 +1,38 @@
+// Sampling and neighbour search of the pointconv plugin: farthest_point_sample and knn, batched,
+// with the reference's tie rules (official PyTorch code, ../shared/reference/pointconv.md §1.1-1.2).
+// Both return indices, so they have no backward.
+#pragma once
+
+#include <pcv/sdk.hpp>
+
+#include <cstdint>
+
+namespace pcv::pointconv {
+
+// xyz [B, N, 3] → indices [B, S] (int64): start at point 0, then repeatedly the point farthest
+// from those chosen, the lowest index on ties.
+class FarthestPointSample {
+ public:
+  static sdk::OpSpec spec();
+  explicit FarthestPointSample(const sdk::Attributes& attrs);
+  void infer_shapes(sdk::ShapeContext& ctx) const;
+  void forward(sdk::ForwardContext& ctx) const;
+
+ private:
+  std::int64_t samples_;
+};
+
+// xyz [B, N, 3] and centres [B, S, 3] → indices [B, S, K] (int64) of each centre's K nearest
+// points, sorted by (squared distance, index); a centre that is one of the points finds itself.
+class Knn {
+ public:
+  static sdk::OpSpec spec();
+  explicit Knn(const sdk::Attributes& attrs);
+  void infer_shapes(sdk::ShapeContext& ctx) const;
+  void forward(sdk::ForwardContext& ctx) const;
+
+ private:
+  std::int64_t k_;
+};
+
+}  // namespace pcv::pointconv
