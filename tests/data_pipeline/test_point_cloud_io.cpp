@@ -20,12 +20,15 @@
 #include <gtest/gtest.h>
 
 #include "support/errors.hpp"
+#include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
 namespace pcv {
 namespace {
 
 namespace fs = std::filesystem;
+using test::entries_of;
+using test::read_file;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
@@ -58,13 +61,6 @@ void append(std::string& bytes, T value) {
 }
 
 using test::error_of;
-
-std::vector<std::string> entries_of(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 class PointCloudIoTest : public test::TempDirTest {};
 

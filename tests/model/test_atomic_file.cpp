@@ -20,29 +20,18 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
 namespace pcv {
 namespace {
 
 namespace fs = std::filesystem;
+using test::entries_of;
+using test::read_file;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> entries_of(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 class AtomicFileTest : public test::TempDirTest {};
 

@@ -18,12 +18,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
 namespace pcv {
 namespace {
 
 namespace fs = std::filesystem;
+using test::entries_of;
+using test::read_file;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -43,13 +46,6 @@ std::string bytes_of(std::initializer_list<T> values) {
   std::string s(values.size() * sizeof(T), '\0');
   std::memcpy(s.data(), values.begin(), s.size());
   return s;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 void write_bytes(const fs::path& path, std::string_view bytes) {

@@ -14,21 +14,10 @@
 #include "support/errors.hpp"
 #include "support/golden_cases.hpp"
 #include "support/gradcheck.hpp"
+#include "support/test_tensors.hpp"
 
 namespace pcv {
 namespace {
-
-Tensor random_tensor(pcv_dtype dtype, Shape shape, std::mt19937& rng) {
-  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
-  Tensor t(dtype, std::move(shape));
-  for (std::int64_t i = 0; i < t.numel(); ++i) {
-    if (same_dtype(dtype, kFloat32))
-      t.data<float>()[i] = static_cast<float>(uniform(rng));
-    else
-      t.data<double>()[i] = uniform(rng);
-  }
-  return t;
-}
 
 Kernel conv_kernel(const std::string& op, const AttrMap& attrs = {}) {
   return test::builtin_plugins().create_kernel(op, attrs);
@@ -66,8 +55,8 @@ TEST(NnConv, Conv1dBackwardMatchesFiniteDifferencesWithGroupsStrideDilation) {
                                                 {"dilation", std::vector<std::int64_t>{2}},
                                                 {"groups", std::int64_t{2}}});
   test::expect_backward_matches_differences(
-      conv, {random_tensor(kFloat64, {2, 4, 9}, rng), random_tensor(kFloat64, {6, 2, 3}, rng),
-             random_tensor(kFloat64, {6}, rng)});
+      conv, {test::uniform_tensor(kFloat64, {2, 4, 9}, rng), test::uniform_tensor(kFloat64, {6, 2, 3}, rng),
+             test::uniform_tensor(kFloat64, {6}, rng)});
 }
 
 TEST(NnConv, Conv2dBackwardMatchesFiniteDifferencesWithGroupsAndStride) {
@@ -76,8 +65,8 @@ TEST(NnConv, Conv2dBackwardMatchesFiniteDifferencesWithGroupsAndStride) {
                                                 {"padding", std::vector<std::int64_t>{1, 0}},
                                                 {"groups", std::int64_t{2}}});
   test::expect_backward_matches_differences(
-      conv, {random_tensor(kFloat64, {2, 4, 5, 6}, rng), random_tensor(kFloat64, {4, 2, 3, 2}, rng),
-             random_tensor(kFloat64, {4}, rng)});
+      conv, {test::uniform_tensor(kFloat64, {2, 4, 5, 6}, rng),
+             test::uniform_tensor(kFloat64, {4, 2, 3, 2}, rng), test::uniform_tensor(kFloat64, {4}, rng)});
 }
 
 TEST(NnConv, Conv3dBackwardMatchesFiniteDifferencesWithGroupsAndStride) {
@@ -86,15 +75,15 @@ TEST(NnConv, Conv3dBackwardMatchesFiniteDifferencesWithGroupsAndStride) {
                                                 {"padding", std::vector<std::int64_t>{1}},
                                                 {"groups", std::int64_t{2}}});
   test::expect_backward_matches_differences(
-      conv, {random_tensor(kFloat64, {1, 4, 4, 3, 5}, rng), random_tensor(kFloat64, {2, 2, 2, 2, 3}, rng),
-             random_tensor(kFloat64, {2}, rng)});
+      conv, {test::uniform_tensor(kFloat64, {1, 4, 4, 3, 5}, rng),
+             test::uniform_tensor(kFloat64, {2, 2, 2, 2, 3}, rng), test::uniform_tensor(kFloat64, {2}, rng)});
 }
 
 TEST(NnConv, Conv2dBackwardMatchesFiniteDifferencesWithoutBias) {
   std::mt19937 rng(4);
   const Kernel conv = conv_kernel("nn.conv2d", {{"dilation", std::vector<std::int64_t>{1, 2}}});
-  test::expect_backward_matches_differences(
-      conv, {random_tensor(kFloat64, {2, 3, 4, 6}, rng), random_tensor(kFloat64, {2, 3, 2, 2}, rng)});
+  test::expect_backward_matches_differences(conv, {test::uniform_tensor(kFloat64, {2, 3, 4, 6}, rng),
+                                                   test::uniform_tensor(kFloat64, {2, 3, 2, 2}, rng)});
 }
 
 // ------------------------------------------------------------------ oneDNN vs reference path
@@ -118,8 +107,9 @@ void expect_onednn_matches_reference(const CrossCheckCase& c, int threads) {
   SCOPED_TRACE(c.op + " x " + shape_string(c.x) + " weight " + shape_string(c.weight) + " threads " +
                std::to_string(threads));
   std::mt19937 rng(11);
-  const std::vector<Tensor> inputs{random_tensor(kFloat32, c.x, rng), random_tensor(kFloat32, c.weight, rng),
-                                   c.bias ? random_tensor(kFloat32, {c.weight[0]}, rng) : Tensor()};
+  const std::vector<Tensor> inputs{test::uniform_tensor(kFloat32, c.x, rng),
+                                   test::uniform_tensor(kFloat32, c.weight, rng),
+                                   c.bias ? test::uniform_tensor(kFloat32, {c.weight[0]}, rng) : Tensor()};
   const Kernel fast = conv_kernel(c.op, c.attrs);
   const Kernel reference = reference_kernel(c.op, c.attrs);
   RunOptions options;
@@ -128,7 +118,7 @@ void expect_onednn_matches_reference(const CrossCheckCase& c, int threads) {
     const auto y = fast.forward(inputs, options);
     const auto y_ref = reference.forward(inputs, options);
     EXPECT_LE(test::relative_error(test::as_doubles(y[0]), test::as_doubles(y_ref[0])), 1e-5);
-    const std::vector<Tensor> dy{random_tensor(kFloat32, y[0].shape(), rng)};
+    const std::vector<Tensor> dy{test::uniform_tensor(kFloat32, y[0].shape(), rng)};
     const std::vector<bool> wanted{true, true, c.bias};
     const auto grads = fast.backward(inputs, y, dy, wanted, options);
     const auto grads_ref = reference.backward(inputs, y_ref, dy, wanted, options);
@@ -176,11 +166,11 @@ TEST(NnConv, OnednnMatchesReferencePathOnRandomShapes) {
 TEST(NnConv, SkipsGradientsThatAreNotWanted) {
   std::mt19937 rng(5);
   const Kernel conv = conv_kernel("nn.conv2d");
-  const std::vector<Tensor> inputs{random_tensor(kFloat32, {1, 2, 5, 5}, rng),
-                                   random_tensor(kFloat32, {3, 2, 3, 3}, rng),
-                                   random_tensor(kFloat32, {3}, rng)};
+  const std::vector<Tensor> inputs{test::uniform_tensor(kFloat32, {1, 2, 5, 5}, rng),
+                                   test::uniform_tensor(kFloat32, {3, 2, 3, 3}, rng),
+                                   test::uniform_tensor(kFloat32, {3}, rng)};
   const auto y = conv.forward(inputs);
-  const std::vector<Tensor> dy{random_tensor(kFloat32, y[0].shape(), rng)};
+  const std::vector<Tensor> dy{test::uniform_tensor(kFloat32, y[0].shape(), rng)};
   const auto all = conv.backward(inputs, y, dy);
   const auto bias_only = conv.backward(inputs, y, dy, {false, false, true});
   EXPECT_FALSE(bias_only[0].defined());
@@ -194,8 +184,8 @@ TEST(NnConv, EmptyBatchGivesEmptyOutputAndZeroWeightGradient) {
   std::mt19937 rng(6);
   for (pcv_dtype dtype : {kFloat32, kFloat64}) {
     const Kernel conv = conv_kernel("nn.conv1d");
-    const std::vector<Tensor> inputs{Tensor(dtype, {0, 2, 5}), random_tensor(dtype, {3, 2, 3}, rng),
-                                     random_tensor(dtype, {3}, rng)};
+    const std::vector<Tensor> inputs{Tensor(dtype, {0, 2, 5}), test::uniform_tensor(dtype, {3, 2, 3}, rng),
+                                     test::uniform_tensor(dtype, {3}, rng)};
     const auto y = conv.forward(inputs);
     EXPECT_EQ(y[0].shape(), (Shape{0, 3, 3}));
     const auto grads = conv.backward(inputs, y, {Tensor(dtype, {0, 3, 3})});
@@ -209,9 +199,10 @@ TEST(NnConv, ConcurrentCallsOnOneKernelMatchSequentialOnes) {
   const Kernel conv = conv_kernel("nn.conv2d", {{"padding", std::vector<std::int64_t>{1}}});
   // Two shapes, so the threads also race to create cached primitives.
   const std::vector<std::vector<Tensor>> inputs{
-      {random_tensor(kFloat32, {2, 4, 9, 9}, rng), random_tensor(kFloat32, {8, 4, 3, 3}, rng),
-       random_tensor(kFloat32, {8}, rng)},
-      {random_tensor(kFloat32, {1, 4, 6, 11}, rng), random_tensor(kFloat32, {8, 4, 3, 3}, rng), Tensor()}};
+      {test::uniform_tensor(kFloat32, {2, 4, 9, 9}, rng), test::uniform_tensor(kFloat32, {8, 4, 3, 3}, rng),
+       test::uniform_tensor(kFloat32, {8}, rng)},
+      {test::uniform_tensor(kFloat32, {1, 4, 6, 11}, rng), test::uniform_tensor(kFloat32, {8, 4, 3, 3}, rng),
+       Tensor()}};
   std::vector<std::vector<Tensor>> concurrent(inputs.size());
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < inputs.size(); ++i)

@@ -15,6 +15,7 @@
 #include "support/errors.hpp"
 #include "support/golden_cases.hpp"
 #include "support/gradcheck.hpp"
+#include "support/test_tensors.hpp"
 
 namespace pcv {
 namespace {
@@ -22,23 +23,6 @@ namespace {
 using ::testing::HasSubstr;
 using Ints = std::vector<std::int64_t>;
 using test::error_of;
-
-Tensor random_tensor(pcv_dtype dtype, Shape shape, std::mt19937& rng) {
-  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
-  Tensor t(dtype, std::move(shape));
-  for (std::int64_t i = 0; i < t.numel(); ++i) {
-    if (same_dtype(dtype, kFloat32))
-      t.data<float>()[i] = static_cast<float>(uniform(rng));
-    else
-      t.data<double>()[i] = uniform(rng);
-  }
-  return t;
-}
-
-Tensor as_float32(const Tensor& t) {
-  const std::vector<double> v = t.to_vector<double>();
-  return Tensor::from<float>(t.shape(), std::vector<float>(v.begin(), v.end()));
-}
 
 Kernel kernel(const std::string& op, const AttrMap& attrs = {}) {
   return test::builtin_plugins().create_kernel(op, attrs);
@@ -80,16 +64,16 @@ TEST(ConvTranspose, BackwardMatchesFiniteDifferences) {
                                            {"padding", Ints{1}},
                                            {"output_padding", Ints{1}},
                                            {"groups", std::int64_t{2}}}),
-      {random_tensor(kFloat64, {2, 4, 5}, rng), random_tensor(kFloat64, {4, 3, 3}, rng),
-       random_tensor(kFloat64, {6}, rng)});
+      {test::uniform_tensor(kFloat64, {2, 4, 5}, rng), test::uniform_tensor(kFloat64, {4, 3, 3}, rng),
+       test::uniform_tensor(kFloat64, {6}, rng)});
   test::expect_backward_matches_differences(
       kernel("upsample.conv_transpose2d",
              {{"stride", Ints{2, 3}}, {"dilation", Ints{2, 1}}, {"padding", Ints{1}}}),
-      {random_tensor(kFloat64, {1, 3, 3, 2}, rng), random_tensor(kFloat64, {3, 2, 2, 3}, rng)});
+      {test::uniform_tensor(kFloat64, {1, 3, 3, 2}, rng), test::uniform_tensor(kFloat64, {3, 2, 2, 3}, rng)});
   test::expect_backward_matches_differences(
       kernel("upsample.conv_transpose3d", {{"stride", Ints{2}}, {"padding", Ints{1}}}),
-      {random_tensor(kFloat64, {1, 2, 2, 3, 2}, rng), random_tensor(kFloat64, {2, 2, 4, 3, 4}, rng),
-       random_tensor(kFloat64, {2}, rng)});
+      {test::uniform_tensor(kFloat64, {1, 2, 2, 3, 2}, rng),
+       test::uniform_tensor(kFloat64, {2, 2, 4, 3, 4}, rng), test::uniform_tensor(kFloat64, {2}, rng)});
 }
 
 // ⟨conv_transpose(x), z⟩ = ⟨x, conv(z)⟩ with the same weight, stride, padding, dilation and
@@ -98,10 +82,10 @@ TEST(ConvTranspose, IsTheAdjointOfConvolution) {
   std::mt19937 rng(2);
   const AttrMap attrs{
       {"stride", Ints{2, 3}}, {"padding", Ints{1, 2}}, {"dilation", Ints{2, 1}}, {"groups", std::int64_t{2}}};
-  const Tensor x = random_tensor(kFloat64, {2, 4, 4, 3}, rng);
-  const Tensor w = random_tensor(kFloat64, {4, 3, 3, 4}, rng);  // conv: C_out 4, C_in/g 3
+  const Tensor x = test::uniform_tensor(kFloat64, {2, 4, 4, 3}, rng);
+  const Tensor w = test::uniform_tensor(kFloat64, {4, 3, 3, 4}, rng);  // conv: C_out 4, C_in/g 3
   const Tensor y = kernel("upsample.conv_transpose2d", attrs).forward({x, w})[0];
-  const Tensor z = random_tensor(kFloat64, y.shape(), rng);
+  const Tensor z = test::uniform_tensor(kFloat64, y.shape(), rng);
   const Tensor conv_z = kernel("nn.conv2d", attrs).forward({z, w})[0];
   ASSERT_EQ(conv_z.shape(), x.shape());
   EXPECT_NEAR(dot(y, z), dot(x, conv_z), 1e-10 * std::abs(dot(y, z)));
@@ -111,21 +95,22 @@ TEST(ConvTranspose, IsTheAdjointOfConvolution) {
 TEST(ConvTranspose, Float32MatchesFloat64AtEveryThreadCount) {
   std::mt19937 rng(3);
   const AttrMap attrs{{"stride", Ints{2}}, {"padding", Ints{1}}, {"groups", std::int64_t{2}}};
-  const Tensor x64 = random_tensor(kFloat64, {3, 8, 9, 7}, rng),
-               w64 = random_tensor(kFloat64, {8, 6, 4, 4}, rng), b64 = random_tensor(kFloat64, {12}, rng);
+  const Tensor x64 = test::uniform_tensor(kFloat64, {3, 8, 9, 7}, rng),
+               w64 = test::uniform_tensor(kFloat64, {8, 6, 4, 4}, rng),
+               b64 = test::uniform_tensor(kFloat64, {12}, rng);
   const Kernel k = kernel("upsample.conv_transpose2d", attrs);
   const auto y64 = k.forward({x64, w64, b64});
-  const Tensor dy64 = random_tensor(kFloat64, y64[0].shape(), rng);
+  const Tensor dy64 = test::uniform_tensor(kFloat64, y64[0].shape(), rng);
   const auto g64 = k.backward({x64, w64, b64}, y64, {dy64});
   for (int threads : {1, 2, 3}) {
     SCOPED_TRACE("threads " + std::to_string(threads));
     RunOptions options;
     options.num_threads = threads;
-    const std::vector<Tensor> in32{as_float32(x64), as_float32(w64), as_float32(b64)};
+    const std::vector<Tensor> in32{test::as_float32(x64), test::as_float32(w64), test::as_float32(b64)};
     for (int call = 0; call < 2; ++call) {  // the second call runs on cached primitives
       const auto y32 = k.forward(in32, options);
       EXPECT_LE(test::relative_error(test::as_doubles(y32[0]), test::as_doubles(y64[0])), 1e-5);
-      const auto g32 = k.backward(in32, y32, {as_float32(dy64)}, {true, true, true}, options);
+      const auto g32 = k.backward(in32, y32, {test::as_float32(dy64)}, {true, true, true}, options);
       for (int i = 0; i < 3; ++i)
         EXPECT_LE(test::relative_error(test::as_doubles(g32[i]), test::as_doubles(g64[i])), 1e-5)
             << "input " << i;
@@ -136,23 +121,24 @@ TEST(ConvTranspose, Float32MatchesFloat64AtEveryThreadCount) {
 TEST(ConvTranspose, OutputSizeFormula) {
   // (in − 1)·s − 2p + d·(k − 1) + output_padding + 1, the reference's two checked examples.
   std::mt19937 rng(4);
-  const auto y1 =
-      kernel("upsample.conv_transpose2d",
-             {{"stride", Ints{2}}, {"padding", Ints{1}}, {"output_padding", Ints{1}}})
-          .forward({random_tensor(kFloat32, {1, 2, 5, 7}, rng), random_tensor(kFloat32, {2, 3, 3, 3}, rng)});
+  const auto y1 = kernel("upsample.conv_transpose2d",
+                         {{"stride", Ints{2}}, {"padding", Ints{1}}, {"output_padding", Ints{1}}})
+                      .forward({test::uniform_tensor(kFloat32, {1, 2, 5, 7}, rng),
+                                test::uniform_tensor(kFloat32, {2, 3, 3, 3}, rng)});
   EXPECT_EQ(y1[0].shape(), (Shape{1, 3, 10, 14}));
   const auto y2 =
       kernel("upsample.conv_transpose2d",
              {{"stride", Ints{3}}, {"padding", Ints{2}}, {"output_padding", Ints{2}}, {"dilation", Ints{2}}})
-          .forward({random_tensor(kFloat32, {1, 2, 4, 4}, rng), random_tensor(kFloat32, {2, 3, 3, 3}, rng)});
+          .forward({test::uniform_tensor(kFloat32, {1, 2, 4, 4}, rng),
+                    test::uniform_tensor(kFloat32, {2, 3, 3, 3}, rng)});
   EXPECT_EQ(y2[0].shape(), (Shape{1, 3, 12, 12}));
 }
 
 TEST(ConvTranspose, EmptyBatchGivesEmptyOutputAndZeroWeightGradient) {
   std::mt19937 rng(5);
   const Kernel k = kernel("upsample.conv_transpose1d", {{"stride", Ints{2}}});
-  const std::vector<Tensor> in{Tensor(kFloat32, {0, 2, 3}), random_tensor(kFloat32, {2, 3, 2}, rng),
-                               random_tensor(kFloat32, {3}, rng)};
+  const std::vector<Tensor> in{Tensor(kFloat32, {0, 2, 3}), test::uniform_tensor(kFloat32, {2, 3, 2}, rng),
+                               test::uniform_tensor(kFloat32, {3}, rng)};
   const auto y = k.forward(in);
   EXPECT_EQ(y[0].shape(), (Shape{0, 3, 6}));
   const auto g = k.backward(in, y, {Tensor(kFloat32, {0, 3, 6})}, {true, true, true});
@@ -206,7 +192,8 @@ TEST(ConvTranspose, OutputSizeMayIncludeBatchAndChannels) {
   std::mt19937 rng(6);
   const auto y =
       kernel("upsample.conv_transpose2d", {{"stride", Ints{2}}, {"output_size", Ints{1, 3, 12, 11}}})
-          .forward({random_tensor(kFloat32, {1, 2, 5, 5}, rng), random_tensor(kFloat32, {2, 3, 3, 3}, rng)});
+          .forward({test::uniform_tensor(kFloat32, {1, 2, 5, 5}, rng),
+                    test::uniform_tensor(kFloat32, {2, 3, 3, 3}, rng)});
   EXPECT_EQ(y[0].shape(), (Shape{1, 3, 12, 11}));
 }
 

@@ -12,6 +12,7 @@
 #include "support/errors.hpp"
 #include "support/golden_cases.hpp"
 #include "support/gradcheck.hpp"
+#include "support/test_tensors.hpp"
 
 namespace pcv {
 namespace {
@@ -25,11 +26,6 @@ const std::vector<std::string> kShuffleOps = {"upsample.pixel_shuffle", "upsampl
 Kernel kernel(const std::string& op, std::int64_t factor) {
   const bool un = op.find("unshuffle") != std::string::npos;
   return test::builtin_plugins().create_kernel(op, {{un ? "downscale_factor" : "upscale_factor", factor}});
-}
-
-Tensor as_float32(const Tensor& t) {
-  const std::vector<double> v = t.to_vector<double>();
-  return Tensor::from<float>(t.shape(), std::vector<float>(v.begin(), v.end()));
 }
 
 Tensor iota_tensor(Shape shape) {
@@ -91,7 +87,7 @@ TEST(Shuffle, BackwardMatchesFiniteDifferences) {
 }
 
 TEST(Shuffle, ResultsDoNotDependOnTheThreadCount) {
-  const Tensor x = as_float32(iota_tensor({4, 16, 33, 65}));
+  const Tensor x = test::as_float32(iota_tensor({4, 16, 33, 65}));
   RunOptions one, three;
   one.num_threads = 1;
   three.num_threads = 3;
