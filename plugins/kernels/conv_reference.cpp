@@ -120,23 +120,50 @@ GroupSlices group_slices(const ConvGeometry& g, std::int64_t n, std::int64_t gro
           (n * g.out_channels + group * cout) * g.out_volume(), group * cout * cin * g.kernel_volume()};
 }
 
+// The vol2col matrix [C_in/g · K, out_volume] of one (sample, group) slice of an image, in a buffer
+// kept across slices, or the slice itself for a pointwise kernel.
+template <class T>
+class Columns {
+ public:
+  Columns(const ConvGeometry& g, int threads)
+      : g_(g),
+        threads_(threads),
+        pointwise_(is_pointwise(g)),
+        buffer_(pointwise_
+                    ? 0
+                    : static_cast<std::size_t>(g.group_in_channels() * g.kernel_volume() * g.out_volume())) {}
+
+  // The columns of `image` for a GEMM to read.
+  const T* read(const T* image) {
+    if (pointwise_) return image;
+    vol2col(g_, image, g_.group_in_channels(), buffer_.data(), threads_);
+    return buffer_.data();
+  }
+  // Where a GEMM writes the gradient of the columns of `image`; scatter(image) then sums it into image.
+  T* write_target(T* image) { return pointwise_ ? image : buffer_.data(); }
+  void scatter(T* image) {
+    if (!pointwise_) col2vol(g_, buffer_.data(), g_.group_in_channels(), image, threads_);
+  }
+
+ private:
+  const ConvGeometry& g_;
+  int threads_;
+  bool pointwise_;
+  std::vector<T> buffer_;
+};
+
 }  // namespace
 
 template <class T>
 void forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y, int threads) {
   const std::int64_t cin = g.group_in_channels(), cout = g.group_out_channels();
   const std::int64_t depth = cin * g.kernel_volume(), width = g.out_volume();
-  const bool pointwise = is_pointwise(g);
-  std::vector<T> col(pointwise ? 0 : static_cast<std::size_t>(depth * width));
+  Columns<T> columns(g, threads);
   blas::use_threads(threads);
   for (std::int64_t n = 0; n < g.batch; ++n)
     for (std::int64_t group = 0; group < g.groups; ++group) {
       const GroupSlices s = group_slices(g, n, group);
-      const T* cols = x + s.x;
-      if (!pointwise) {
-        vol2col(g, x + s.x, cin, col.data(), threads);
-        cols = col.data();
-      }
+      const T* cols = columns.read(x + s.x);
       if (bias != nullptr)  // start from the bias; the GEMM accumulates on top
         for (std::int64_t o = 0; o < cout; ++o)
           std::fill(y + s.y + o * width, y + s.y + (o + 1) * width, bias[group * cout + o]);
@@ -149,16 +176,14 @@ template <class T>
 void backward_data(const ConvGeometry& g, const T* dy, const T* w, T* dx, int threads) {
   const std::int64_t cin = g.group_in_channels(), cout = g.group_out_channels();
   const std::int64_t depth = cin * g.kernel_volume(), width = g.out_volume();
-  const bool pointwise = is_pointwise(g);
-  std::vector<T> col(pointwise ? 0 : static_cast<std::size_t>(depth * width));
+  Columns<T> columns(g, threads);
   blas::use_threads(threads);
   for (std::int64_t n = 0; n < g.batch; ++n)
     for (std::int64_t group = 0; group < g.groups; ++group) {
       const GroupSlices s = group_slices(g, n, group);
-      T* dcol = pointwise ? dx + s.x : col.data();
-      blas::gemm<T>(true, false, depth, width, cout, T(1), w + s.w, depth, dy + s.y, width, T(0), dcol,
-                    width);
-      if (!pointwise) col2vol(g, col.data(), cin, dx + s.x, threads);
+      blas::gemm<T>(true, false, depth, width, cout, T(1), w + s.w, depth, dy + s.y, width, T(0),
+                    columns.write_target(dx + s.x), width);
+      columns.scatter(dx + s.x);
     }
 }
 
@@ -168,17 +193,12 @@ void backward_weights(const ConvGeometry& g, const T* x, const T* dy, T* dw, T* 
   const std::int64_t depth = cin * g.kernel_volume(), width = g.out_volume();
   if (dw != nullptr) {
     std::fill(dw, dw + g.out_channels * depth, T(0));
-    const bool pointwise = is_pointwise(g);
-    std::vector<T> col(pointwise ? 0 : static_cast<std::size_t>(depth * width));
+    Columns<T> columns(g, threads);
     blas::use_threads(threads);
     for (std::int64_t n = 0; n < g.batch; ++n)
       for (std::int64_t group = 0; group < g.groups; ++group) {
         const GroupSlices s = group_slices(g, n, group);
-        const T* cols = x + s.x;
-        if (!pointwise) {
-          vol2col(g, x + s.x, cin, col.data(), threads);
-          cols = col.data();
-        }
+        const T* cols = columns.read(x + s.x);
         blas::gemm<T>(false, true, cout, depth, width, T(1), dy + s.y, width, cols, width, T(1), dw + s.w,
                       depth);
       }

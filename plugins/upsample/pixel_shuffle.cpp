@@ -134,8 +134,8 @@ void SubpixelShuffle<S, Unshuffle>::infer_shapes(sdk::ShapeContext& ctx) const {
 }
 
 namespace {
-// Runs shuffle_copy between a tensor of shape `shuffled_side`'s counterpart: `channel_major` is
-// the shape of the [*, C·r^S, *small] side.
+// shuffle_copy for whole tensors: `channel_major` is the shape of the [*, C·r^S, *small] side,
+// whichever of from and to that is.
 template <int S, class T>
 void rearrange(const T* from, T* to, std::span<const std::int64_t> channel_major, std::int64_t r,
                bool to_shuffled, int threads) {
