@@ -10,6 +10,7 @@
 #include <string>
 
 #include "conv_reference.hpp"
+#include "op_checks.hpp"
 
 namespace pcv::kernels {
 
@@ -33,13 +34,6 @@ inline void require_dtypes_of_x(const sdk::ShapeContext& ctx, const std::string&
     if (ctx.has_input(i) && !same_dtype(ctx.input_dtype(i), ctx.input_dtype(0)))
       sdk::fail(PCV_ERR_SHAPE, op, ": ", ctx.names().input(i), " is ", dtype_name(ctx.input_dtype(i)),
                 " but input 'x' is ", dtype_name(ctx.input_dtype(0)));
-}
-
-inline void require_gradient_shape(std::span<const std::int64_t> dy, const sdk::Shape& y,
-                                   const std::string& op) {
-  if (!std::ranges::equal(dy, y))
-    sdk::fail(PCV_ERR_SHAPE, op, ": the gradient of output 'y' is ", sdk::shape_string(dy), ", expected ",
-              sdk::shape_string(y));
 }
 
 // The geometry of a call of a conv-like op from its inputs x, weight and bias?, in any of the

@@ -5,6 +5,7 @@
 
 #include "broadcast.hpp"
 #include "kernels/blas.hpp"
+#include "kernels/op_checks.hpp"
 
 namespace pcv::nn {
 namespace {
@@ -13,12 +14,6 @@ void require_same_dtype(const sdk::ShapeContext& ctx, std::size_t i, std::size_t
   if (!same_dtype(ctx.input_dtype(i), ctx.input_dtype(j)))
     sdk::fail(PCV_ERR_SHAPE, op, ": ", ctx.names().input(j), " is ", dtype_name(ctx.input_dtype(j)), " but ",
               ctx.names().input(i), " is ", dtype_name(ctx.input_dtype(i)));
-}
-
-void require_gradient_shape(std::span<const std::int64_t> dy, const sdk::Shape& y, std::string_view op) {
-  if (!std::equal(dy.begin(), dy.end(), y.begin(), y.end()))
-    sdk::fail(PCV_ERR_SHAPE, op, ": the gradient of output 'y' is ", sdk::shape_string(dy), ", expected ",
-              sdk::shape_string(y));
 }
 
 // ------------------------------------------------------------------ linear
@@ -160,7 +155,7 @@ void Linear::backward(sdk::BackwardContext& ctx) const {
     auto w = ctx.input<T>(1);
     auto dy = ctx.grad_output<T>(0);
     const LinearSizes s = linear_sizes(x.shape(), w.shape(), nullptr);
-    require_gradient_shape(dy.shape(), s.y_shape, "nn.linear");
+    kernels::require_gradient_shape(dy.shape(), s.y_shape, "nn.linear");
     kernels::blas::use_threads(ctx.num_threads());
     if (ctx.wants_grad(0))  // dx = dy · W
       kernels::blas::gemm<T>(false, false, s.rows, s.in, s.out, T(1), dy.data(), s.out, w.data(), s.in, T(0),
@@ -220,7 +215,7 @@ void Matmul::backward(sdk::BackwardContext& ctx) const {
     auto b = ctx.input<T>(1);
     auto dy = ctx.grad_output<T>(0);
     const MatmulPlan p = plan_matmul(a.shape(), b.shape());
-    require_gradient_shape(dy.shape(), p.y_shape, "nn.matmul");
+    kernels::require_gradient_shape(dy.shape(), p.y_shape, "nn.matmul");
     const T *pa = a.data(), *pb = b.data(), *g = dy.data();
     const std::int64_t a_size = p.m * p.k, b_size = p.k * p.n, y_size = p.m * p.n;
     kernels::blas::use_threads(ctx.num_threads());

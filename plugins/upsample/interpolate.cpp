@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/op_checks.hpp"
+
 namespace pcv::upsample {
 namespace {
 
@@ -660,10 +662,7 @@ void Interpolate::backward(sdk::BackwardContext& ctx) const {
     auto dy = ctx.grad_output<T>(0);
     auto dx = ctx.grad_input<T>(0);
     const Geometry g = geometry(x.shape(), {mode_, size_, scale_factor_, recompute_scale_factor_});
-    const auto dy_shape = dy.shape();
-    if (!std::equal(dy_shape.begin(), dy_shape.end(), g.y_shape.begin(), g.y_shape.end()))
-      sdk::fail(PCV_ERR_SHAPE, kOp, ": the gradient of output 'y' has shape ", shape_string(dy_shape),
-                ", expected ", shape_string(g.y_shape));
+    kernels::require_gradient_shape(dy.shape(), g.y_shape, kOp);
     const Tables<T> tables = make_tables<T>(g, mode_, align_corners_);
     const T* pdy = dy.data();
     T* pdx = dx.data();

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/op_checks.hpp"
+
 namespace pcv::upsample {
 namespace {
 
@@ -171,9 +173,7 @@ void SubpixelShuffle<S, Unshuffle>::backward(sdk::BackwardContext& ctx) const {
     auto x_shape = sdk::shape_of(ctx.raw_input(0));
     auto dy = ctx.grad_output<T>(0);
     const sdk::Shape y_shape = output_shape(x_shape);
-    if (!std::ranges::equal(dy.shape(), y_shape))
-      sdk::fail(PCV_ERR_SHAPE, op_name<S, Unshuffle>(), ": the gradient of output 'y' is ",
-                sdk::shape_string(dy.shape()), ", expected ", sdk::shape_string(y_shape));
+    kernels::require_gradient_shape(dy.shape(), y_shape, op_name<S, Unshuffle>());
     auto dx = ctx.grad_input<T>(0);
     if (dx.numel() == 0) return;
     if (Unshuffle)  // dx (shuffled side) from dy (channel-major side)
