@@ -1,9 +1,13 @@
 #include "sampling.hpp"
 
+#include "cloud_checks.hpp"
+#include "spatial_grid.hpp"
+
 #include <pcv/geometry/farthest_point_sampling.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <span>
 #include <string>
@@ -14,26 +18,6 @@ namespace {
 
 // Below this many distance evaluations one thread is faster.
 constexpr std::int64_t kParallelWork = 1 << 15;
-
-// A [B, n, 3] cloud tensor's n, or an error naming the input.
-std::int64_t points_of(std::span<const std::int64_t> shape, const char* op, const char* name) {
-  if (shape.size() != 3 || shape[2] != 3)
-    sdk::fail(PCV_ERR_SHAPE, op, ": input '", name, "' is ", sdk::shape_string(shape),
-              ", expected [B, N, 3]");
-  return shape[1];
-}
-
-// Refuses NaN or infinite coordinates, naming the cloud and the point: distances to them would
-// silently decide every comparison.
-template <class T>
-void require_finite(const T* xyz, std::int64_t clouds, std::int64_t n, const char* op, const char* name) {
-  for (std::int64_t b = 0; b < clouds; ++b)
-    for (std::int64_t i = 0; i < n; ++i)
-      for (int c = 0; c < 3; ++c)
-        if (!std::isfinite(xyz[(b * n + i) * 3 + c]))
-          sdk::fail(PCV_ERR_INVALID_ARGUMENT, op, ": input '", name,
-                    "' has a non-finite coordinate at cloud ", b, ", point ", i);
-}
 
 }  // namespace
 
@@ -115,9 +99,7 @@ sdk::Shape knn_shape(std::span<const std::int64_t> xyz, std::span<const std::int
   const char* op = "pointconv.knn";
   const std::int64_t n = points_of(xyz, op, "xyz");
   points_of(centres, op, "centres");
-  if (centres[0] != xyz[0])
-    sdk::fail(PCV_ERR_SHAPE, op, ": input 'centres' ", sdk::shape_string(centres), " has ", centres[0],
-              " clouds but input 'xyz' ", sdk::shape_string(xyz), " has ", xyz[0]);
+  require_same_clouds(centres, "centres", xyz, "xyz", op);
   if (k > n)
     sdk::fail(PCV_ERR_SHAPE, op, ": k = ", k, " neighbours asked of clouds of ", n, " points",
               n == 0 ? " (the clouds are empty)" : "");
@@ -160,6 +142,107 @@ void Knn::forward(sdk::ForwardContext& ctx) const {
         std::partial_sort(candidates.begin(), candidates.begin() + k, candidates.end());
         std::int64_t* out = indices.data() + q * k;
         for (std::int64_t j = 0; j < k; ++j) out[j] = candidates[static_cast<std::size_t>(j)].second;
+      }
+    }
+  });
+}
+
+}  // namespace pcv::pointconv
+
+// ------------------------------------------------------------------ ball_query
+
+namespace pcv::pointconv {
+
+sdk::OpSpec BallQuery::spec() {
+  return sdk::OpSpec(
+             "ball_query",
+             "Radius neighbours (PointNet++'s query_ball_point, as the TF PointConv uses): for each centre "
+             "of centres [B, S, 3], the first k points of xyz [B, N, 3] in index order whose distance is "
+             "strictly below radius. A ball with fewer than k points repeats its first (lowest) index in "
+             "the remaining slots; an empty ball (a centre far from every point) is filled with the "
+             "centre's nearest point (lowest index on ties) and counts 0")
+      .input("xyz", "[B, N, 3] point coordinates")
+      .input("centres", "[B, S, 3] query coordinates")
+      .output("indices", "[B, S, k] int64, ascending within each ball, then padding", "int64")
+      .output("counts", "[B, S] int64: points really in each ball (at most k)", "int64")
+      .required_attr<double>("radius", "ball radius, > 0")
+      .required_attr<std::int64_t>("k", "neighbours per centre, ≥ 1")
+      .caps(PCV_CAP_CPU | PCV_CAP_THREADSAFE_COMPUTE);
+}
+
+BallQuery::BallQuery(const sdk::Attributes& attrs)
+    : radius_(attrs.get<double>("radius")), k_(attrs.get<std::int64_t>("k")) {
+  if (!(radius_ > 0 && std::isfinite(radius_)))
+    sdk::fail(PCV_ERR_INVALID_ARGUMENT, "pointconv.ball_query: attribute 'radius' = ", radius_,
+              ", must be positive and finite");
+  if (k_ < 1)
+    sdk::fail(PCV_ERR_INVALID_ARGUMENT, "pointconv.ball_query: attribute 'k' = ", k_, ", must be positive");
+}
+
+namespace {
+void check_ball_shapes(std::span<const std::int64_t> xyz, std::span<const std::int64_t> centres) {
+  const char* op = "pointconv.ball_query";
+  const std::int64_t n = points_of(xyz, op, "xyz");
+  points_of(centres, op, "centres");
+  require_same_clouds(centres, "centres", xyz, "xyz", op);
+  if (n == 0 && centres[1] > 0)
+    sdk::fail(PCV_ERR_SHAPE, op, ": the clouds of input 'xyz' ", sdk::shape_string(xyz),
+              " are empty: no neighbours to find");
+}
+
+// The lowest index among the points nearest to c (brute force: only for empty balls).
+template <class T>
+std::int64_t nearest_point(const T* points, std::int64_t n, const T* c) {
+  std::int64_t best = 0;
+  T best_d2 = std::numeric_limits<T>::infinity();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const T dx = points[3 * i] - c[0], dy = points[3 * i + 1] - c[1], dz = points[3 * i + 2] - c[2];
+    const T d2 = dx * dx + dy * dy + dz * dz;
+    if (d2 < best_d2) best_d2 = d2, best = i;
+  }
+  return best;
+}
+}  // namespace
+
+void BallQuery::infer_shapes(sdk::ShapeContext& ctx) const {
+  if (!same_dtype(ctx.input_dtype(1), ctx.input_dtype(0)))
+    sdk::fail(PCV_ERR_SHAPE, "pointconv.ball_query: input 'centres' is ", dtype_name(ctx.input_dtype(1)),
+              " but input 'xyz' is ", dtype_name(ctx.input_dtype(0)));
+  check_ball_shapes(ctx.input_shape(0), ctx.input_shape(1));
+  const auto centres = ctx.input_shape(1);
+  ctx.set_output(0, kInt64, sdk::Shape{centres[0], centres[1], k_});
+  ctx.set_output(1, kInt64, sdk::Shape{centres[0], centres[1]});
+}
+
+void BallQuery::forward(sdk::ForwardContext& ctx) const {
+  sdk::dispatch_float(ctx.raw_input(0).dtype, ctx.names().input(0), [&](auto zero) {
+    using T = decltype(zero);
+    auto xyz = ctx.input<T>(0);
+    auto centres = ctx.input<T>(1);
+    check_ball_shapes(xyz.shape(), centres.shape());
+    const std::int64_t clouds = xyz.shape()[0], n = xyz.shape()[1], s = centres.shape()[1], k = k_;
+    require_finite(xyz.data(), clouds, n, "pointconv.ball_query", "xyz");
+    require_finite(centres.data(), clouds, s, "pointconv.ball_query", "centres");
+    auto indices = ctx.output<std::int64_t>(0, sdk::Shape{clouds, s, k});
+    auto counts = ctx.output<std::int64_t>(1, sdk::Shape{clouds, s});
+    const T r2 = T(radius_) * T(radius_);
+    for (std::int64_t b = 0; b < clouds; ++b) {
+      const T* points = xyz.data() + b * n * 3;
+      const SpatialGrid<T> grid(points, n, radius_);
+#pragma omp parallel num_threads(ctx.num_threads()) if (s * k > kParallelWork / 8)
+      {
+        std::vector<std::int64_t> found;
+#pragma omp for schedule(dynamic, 64)
+        for (std::int64_t q = 0; q < s; ++q) {
+          const T* c = centres.data() + (b * s + q) * 3;
+          first_within(grid, points, c, r2, k, found);
+          const std::size_t kept = found.size();
+          std::int64_t* out = indices.data() + (b * s + q) * k;
+          std::copy_n(found.begin(), kept, out);
+          const std::int64_t pad = kept > 0 ? found[0] : nearest_point(points, n, c);
+          std::fill(out + kept, out + k, pad);
+          counts.data()[b * s + q] = std::int64_t(kept);
+        }
       }
     }
   });

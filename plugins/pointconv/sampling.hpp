@@ -1,6 +1,7 @@
-// Sampling and neighbour search of the pointconv plugin: farthest_point_sample and knn, batched,
+// Sampling and neighbour search of the pointconv plugin: farthest_point_sample, knn and ball_query,
+// batched,
 // with the reference's tie rules (official PyTorch code, ../shared/reference/pointconv.md §1.1-1.2).
-// Both return indices, so they have no backward.
+// They return indices, so they have no backward.
 #pragma once
 
 #include <pcv/sdk.hpp>
@@ -32,6 +33,21 @@ class Knn {
   void forward(sdk::ForwardContext& ctx) const;
 
  private:
+  std::int64_t k_;
+};
+
+// xyz [B, N, 3] and centres [B, S, 3] → indices [B, S, k] and counts [B, S] (int64): the first k
+// points in index order strictly within `radius` of each centre (PointNet++'s query_ball_point),
+// padded with the first one found; a centre with no point in its ball gets its nearest point.
+class BallQuery {
+ public:
+  static sdk::OpSpec spec();
+  explicit BallQuery(const sdk::Attributes& attrs);
+  void infer_shapes(sdk::ShapeContext& ctx) const;
+  void forward(sdk::ForwardContext& ctx) const;
+
+ private:
+  double radius_;
   std::int64_t k_;
 };
 
