@@ -307,6 +307,45 @@ Shape resolved_shape(Dims requested, Dims x_shape) {
   return out;
 }
 
+// ------------------------------------------------------------------ narrow
+
+// x as `outer` rows of `size * inner` elements (size: that of the narrowed dim); the slice is
+// `length * inner` elements of each row, from element `start * inner` on.
+struct NarrowLayout {
+  Shape out_shape;
+  std::int64_t outer = 1, inner = 1, size = 0, start = 0, length = 0;
+  std::int64_t row() const { return size * inner; }
+  std::int64_t width() const { return length * inner; }
+  std::int64_t offset() const { return start * inner; }
+};
+
+// Where x.narrow(dim, start, length) lies in x; checks the attributes against x's shape as
+// PyTorch does (start may be size itself when length is 0).
+NarrowLayout narrow_layout(Dims shape, std::int64_t dim, std::int64_t start, std::int64_t length) {
+  const auto rank = static_cast<std::int64_t>(shape.size());
+  if (rank == 0)
+    sdk::fail(PCV_ERR_SHAPE, "nn.narrow: x is 0-d; only tensors with at least one dim can be narrowed");
+  if (dim < -rank || dim >= rank)
+    sdk::fail(PCV_ERR_INVALID_ARGUMENT, "nn.narrow: dim = ", dim, " is out of range for x of shape ",
+              shape_string(shape), " (expected a value in [", -rank, ", ", rank - 1, "])");
+  const std::int64_t d = dim < 0 ? dim + rank : dim;
+  NarrowLayout l;
+  l.size = shape[d];
+  if (start < -l.size || start > l.size)
+    sdk::fail(PCV_ERR_INVALID_ARGUMENT, "nn.narrow: start = ", start, " is out of range for dim ", dim,
+              " of x of shape ", shape_string(shape), " (expected a value in [", -l.size, ", ", l.size, "])");
+  l.start = start < 0 ? start + l.size : start;
+  l.length = length;
+  if (l.start + length > l.size)
+    sdk::fail(PCV_ERR_INVALID_ARGUMENT, "nn.narrow: start = ", start, " with length = ", length,
+              " runs past the end of dim ", dim, " (size ", l.size, ") of x of shape ", shape_string(shape));
+  for (std::int64_t k = 0; k < d; ++k) l.outer *= shape[k];
+  for (std::int64_t k = d + 1; k < rank; ++k) l.inner *= shape[k];
+  l.out_shape.assign(shape.begin(), shape.end());
+  l.out_shape[d] = length;
+  return l;
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------ Concat
@@ -485,6 +524,60 @@ void Transpose::forward(sdk::ForwardContext& ctx) const {
 
 void Transpose::backward(sdk::BackwardContext& ctx) const {
   backward_permuted(ctx, transposition(dim0_, dim1_, ctx.raw_input(0).ndim));
+}
+
+// ------------------------------------------------------------------ Narrow
+
+sdk::OpSpec Narrow::spec() {
+  return sdk::OpSpec("narrow",
+                     "torch.narrow: the slice x[..., start:start+length, ...] along dim, as a copy.")
+      .input("x", "any shape with at least one dim", kMovableDtypes)
+      .output("y", "x's shape with size length along dim; backward is float32/float64 only", kMovableDtypes)
+      .required_attr<std::int64_t>("dim", "the dim to slice; negative counts from the end")
+      .required_attr<std::int64_t>(
+          "start", "index of the first entry kept, in [-size, size]; negative counts from the end")
+      .required_attr<std::int64_t>("length", "how many entries are kept (>= 0); start + length <= size")
+      .caps(PCV_CAP_CPU | PCV_CAP_THREADSAFE_COMPUTE);
+}
+
+Narrow::Narrow(const sdk::Attributes& a)
+    : dim_(a.get<std::int64_t>("dim")),
+      start_(a.get<std::int64_t>("start")),
+      length_(a.get<std::int64_t>("length")) {
+  if (length_ < 0)
+    sdk::fail(PCV_ERR_INVALID_ARGUMENT, "nn.narrow: attribute 'length' = ", length_, " must be >= 0");
+}
+
+void Narrow::infer_shapes(sdk::ShapeContext& ctx) const {
+  check_movable(ctx.input_dtype(0), ctx.names().input(0));
+  ctx.set_output(0, ctx.input_dtype(0), narrow_layout(ctx.input_shape(0), dim_, start_, length_).out_shape);
+}
+
+// Each of x's outer rows gives one contiguous run of y.
+void Narrow::forward(sdk::ForwardContext& ctx) const {
+  const NarrowLayout l = narrow_layout(sdk::shape_of(ctx.raw_input(0)), dim_, start_, length_);
+  dispatch_movable(ctx.raw_input(0).dtype, ctx.names().input(0), [&](auto zero) {
+    using T = decltype(zero);
+    auto x = ctx.input<T>(0);
+    auto y = ctx.output<T>(0, l.out_shape);
+    copy_rows(x.data() + l.offset(), l.row(), y.data(), l.width(), l.outer, l.width(), ctx.num_threads());
+  });
+}
+
+// dx is zero outside the slice and dy inside it.
+void Narrow::backward(sdk::BackwardContext& ctx) const {
+  if (!ctx.wants_grad(0)) return;
+  const NarrowLayout l = narrow_layout(sdk::shape_of(ctx.raw_input(0)), dim_, start_, length_);
+  sdk::dispatch_float(ctx.raw_input(0).dtype, ctx.names().input(0), [&](auto zero) {
+    using T = decltype(zero);
+    auto dy = ctx.grad_output<T>(0);
+    auto dx = ctx.grad_input<T>(0);
+    if (dy.numel() != l.outer * l.width())
+      sdk::fail(PCV_ERR_SHAPE, "nn.narrow: output gradient ", shape_string(dy.shape()), " does not match y ",
+                shape_string(l.out_shape));
+    std::fill(dx.data(), dx.data() + dx.numel(), T(0));
+    copy_rows(dy.data(), l.width(), dx.data() + l.offset(), l.row(), l.outer, l.width(), ctx.num_threads());
+  });
 }
 
 }  // namespace pcv::nn

@@ -1,4 +1,4 @@
-// Shape ops of the nn plugin: concat, reshape, flatten, permute and transpose.
+// Shape ops of the nn plugin: concat, reshape, flatten, permute, transpose and narrow.
 //
 // The plugin ABI has no views, so every op copies into a fresh output; backward is the inverse
 // copy. Forward only moves bytes and accepts integer tensors too; backward is float only.
@@ -74,6 +74,20 @@ class Transpose {
 
  private:
   std::int64_t dim0_, dim1_;
+};
+
+// torch.narrow: x[..., start:start+length, ...] along `dim` (a copy); backward scatters the
+// gradient into zeros of x's shape.
+class Narrow {
+ public:
+  static sdk::OpSpec spec();
+  explicit Narrow(const sdk::Attributes& a);
+  void infer_shapes(sdk::ShapeContext& ctx) const;
+  void forward(sdk::ForwardContext& ctx) const;
+  void backward(sdk::BackwardContext& ctx) const;
+
+ private:
+  std::int64_t dim_, start_, length_;
 };
 
 }  // namespace pcv::nn

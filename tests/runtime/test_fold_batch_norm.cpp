@@ -1,10 +1,11 @@
 // Folding eval-mode batch norm into the preceding conv/linear gives the same outputs with one
-// node less per fold.
+// node less per fold; a batch norm over other channels than the layer's output channels stays.
 #include <pcv/graph_passes.hpp>
 
 #include <gtest/gtest.h>
 
 #include <random>
+#include <string>
 
 #include "support/tensor_matchers.hpp"
 #include "support/test_plugins.hpp"
@@ -74,6 +75,69 @@ TEST(FoldBatchNorm, LeavesALayerWhoseOutputIsReadElsewhere) {
   const auto [folded, count] = fold_batch_norm(test::builtin_plugins(), g, stored);
   EXPECT_EQ(count, 0);
   EXPECT_EQ(folded.nodes.size(), 2u);
+}
+
+// PointConv-style features [B, S, K, C]: nn.linear over C, then a channels-last batch norm.
+TEST(FoldBatchNorm, ChannelsLastBatchNormFoldsIntoLinear) {
+  const Graph g = Graph::from_json(R"({
+    "inputs": [{"name": "x", "dtype": "float64"}],
+    "outputs": ["y"],
+    "nodes": [
+      {"name": "fc", "op": "nn.linear", "inputs": ["x", "fc.weight", "fc.bias"], "outputs": ["l"]},
+      {"name": "bn", "op": "nn.batch_norm", "inputs": ["l", "bn.weight", "bn.bias", "bn.mean", "bn.var"],
+       "outputs": ["y"], "attrs": {"dim": -1, "eps": 0.01}}
+    ]})",
+                                   "fold test");
+  TensorMap stored{{"fc.weight", random_tensor({5, 3}, 1)}, {"fc.bias", random_tensor({5}, 2)},
+                   {"bn.weight", random_tensor({5}, 3)},    {"bn.bias", random_tensor({5}, 4)},
+                   {"bn.mean", random_tensor({5}, 5)},      {"bn.var", positive({5}, 6)}};
+  const Tensor x = random_tensor({2, 4, 6, 3}, 7);
+  GraphRuntime plain(test::builtin_plugins(), g, stored);
+  const Tensor want = plain.run({{"x", x}}).at("y");
+
+  TensorMap folded_stored = stored;
+  const auto [folded, count] = fold_batch_norm(test::builtin_plugins(), g, folded_stored);
+  EXPECT_EQ(count, 1);
+  ASSERT_EQ(folded.nodes.size(), 1u);
+  EXPECT_EQ(folded.nodes[0].op, "nn.linear");
+  GraphRuntime fast(test::builtin_plugins(), folded, folded_stored);
+  EXPECT_TRUE(test::tensors_near<double>(fast.run({{"x", x}}).at("y"), want, 1e-10, 1e-10));
+}
+
+// nn.conv1d, then nn.batch_norm over dim `dim` of the conv's output [N, C, L].
+Graph conv_then_batch_norm(int dim) {
+  std::string json = R"({
+    "inputs": [{"name": "x", "dtype": "float64"}],
+    "outputs": ["y"],
+    "nodes": [
+      {"name": "conv", "op": "nn.conv1d", "inputs": ["x", "conv.weight", "conv.bias"], "outputs": ["c"]},
+      {"name": "bn", "op": "nn.batch_norm", "inputs": ["c", "bn.weight", "bn.bias", "bn.mean", "bn.var"],
+       "outputs": ["y"], "attrs": {"dim": DIM}}
+    ]})";
+  json.replace(json.find("DIM"), 3, std::to_string(dim));
+  return Graph::from_json(json, "fold test");
+}
+
+// After a conv, dim -1 is a spatial dim: here the conv's output [2, 4, 4] has as many positions as
+// channels, so only the dim tells that the batch norm's statistics are not the conv's channels'.
+// dim -2 names dim 1 of that output and folds.
+TEST(FoldBatchNorm, ChannelsLastBatchNormAfterConvStays) {
+  const TensorMap stored{{"conv.weight", random_tensor({4, 3, 3}, 1)}, {"conv.bias", random_tensor({4}, 2)},
+                         {"bn.weight", random_tensor({4}, 3)},         {"bn.bias", random_tensor({4}, 4)},
+                         {"bn.mean", random_tensor({4}, 5)},           {"bn.var", positive({4}, 6)}};
+  const Tensor x = random_tensor({2, 3, 6}, 7);
+  for (const int dim : {-1, -2}) {
+    SCOPED_TRACE("dim " + std::to_string(dim));
+    const Graph g = conv_then_batch_norm(dim);
+    GraphRuntime plain(test::builtin_plugins(), g, stored);
+    const Tensor want = plain.run({{"x", x}}).at("y");
+    TensorMap folded_stored = stored;
+    const auto [folded, count] = fold_batch_norm(test::builtin_plugins(), g, folded_stored);
+    EXPECT_EQ(count, dim == -1 ? 0 : 1);
+    EXPECT_EQ(folded.nodes.size(), dim == -1 ? 2u : 1u);
+    GraphRuntime fast(test::builtin_plugins(), folded, folded_stored);
+    EXPECT_TRUE(test::tensors_near<double>(fast.run({{"x", x}}).at("y"), want, 1e-10, 1e-10));
+  }
 }
 
 }  // namespace

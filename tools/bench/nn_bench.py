@@ -24,6 +24,9 @@ def torch_call(torch, case):
         return F.linear
     if op == "batch_norm":
         training = case.get("training", False)
+        if a.get("dim", 1) != 1:  # channels last: PyTorch's channels are dim 1, so move them there
+            return lambda x, w, b, m, v: F.batch_norm(x.movedim(-1, 1), m, v, w, b,
+                                                      training=training).movedim(1, -1)
         return lambda x, w, b, m, v: F.batch_norm(x, m, v, w, b, training=training)
     if op.startswith("max_pool") or op.startswith("avg_pool"):
         fn = getattr(F, op)

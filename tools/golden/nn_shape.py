@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""Golden cases for nn.concat, nn.reshape, nn.flatten, nn.permute and nn.transpose
+"""Golden cases for nn.concat, nn.reshape, nn.flatten, nn.permute, nn.transpose and nn.narrow
 -> tests/data/golden/nn/shape.json.
 
 concat of 2 and 3 inputs along dims 0, 1 and -1 (default dim included); reshape with and without
--1; flatten with defaults and explicit start_dim/end_dim; permutes; transposes with negative dims.
+-1; flatten with defaults and explicit start_dim/end_dim; permutes; transposes with negative dims;
+narrows along first, middle and last dims, with negative dim and start, the whole dim, and an
+empty slice at the end.
 """
 import torch
 
@@ -81,5 +83,22 @@ transpose((2, 3, 5), 0, 2)
 transpose((2, 3, 5), -1, -2)
 transpose((2, 3, 4, 5), 1, -1)
 transpose((2, 3, 5), -3, 1)
+
+
+
+def narrow(shape, dim, start, length):
+    g.case(f"narrow {list(shape)} dim {dim} start {start} length {length}", "nn.narrow",
+           lambda x: x.narrow(dim, start, length), [g.randn(*shape)],
+           {"dim": dim, "start": start, "length": length})
+
+
+narrow((3, 7), 1, 2, 3)
+narrow((2, 5, 4), 0, 1, 1)
+narrow((2, 5, 4), -1, -3, 2)
+narrow((2, 5, 4), 1, 0, 5)
+narrow((2, 5, 4), 1, 5, 0)
+narrow((4, 3, 6), -2, -3, 3)
+narrow((7,), 0, 2, 4)
+narrow((2, 3, 4, 5), 2, 1, 2)
 
 g.write("shape.json")

@@ -13,13 +13,26 @@ bool is_affine_layer(const std::string& op) {
   return op == "nn.conv1d" || op == "nn.conv2d" || op == "nn.conv3d" || op == "nn.linear";
 }
 
+// The node's value of a number attribute, else the op's default, as a double.
 double attr_or_default(const Registry& registry, const GraphNode& node, const std::string& name) {
-  if (auto it = node.attrs.find(name); it != node.attrs.end())
-    return std::holds_alternative<double>(it->second) ? std::get<double>(it->second)
-                                                      : double(std::get<std::int64_t>(it->second));
+  const auto number = [](const AttrValue& v) {
+    return std::holds_alternative<double>(v) ? std::get<double>(v) : double(std::get<std::int64_t>(v));
+  };
+  if (auto it = node.attrs.find(name); it != node.attrs.end()) return number(it->second);
   for (const AttrInfo& a : registry.op(node.op).attrs)
-    if (a.name == name && a.default_value) return std::get<double>(*a.default_value);
+    if (a.name == name && a.default_value) return number(*a.default_value);
   throw Error("node '" + node.name + "' has no attribute '" + name + "'");
+}
+
+// Whether batch norm `bn` normalises the channels that `layer` writes, so that it can fold
+// into them: dim 1 of a conv's output [N, C, *S]; the last dim of a linear's output [*, out],
+// which bn names as dim -1, or as dim 1 for the usual 2-d [N, out] (bn's default). Channels
+// last after a conv (dim -1) normalise a spatial dim instead and stay.
+bool normalises_layer_channels(const Registry& registry, const GraphNode& layer, const GraphNode& bn) {
+  const double dim = attr_or_default(registry, bn, "dim");
+  if (layer.op == "nn.linear") return dim == -1 || dim == 1;
+  const int rank = 2 + (layer.op[layer.op.size() - 2] - '0');  // nn.conv1d/2d/3d: N, C and 1 to 3 dims
+  return dim == 1 || dim == 1 - rank;
 }
 
 std::vector<double> values(const Tensor& t) {
@@ -62,7 +75,7 @@ std::pair<Graph, int> fold_batch_norm(const Registry& registry, const Graph& gra
     const GraphNode* bn = k + 1 < graph.nodes.size() ? &graph.nodes[k + 1] : nullptr;
     const bool candidate = bn && is_affine_layer(layer.op) && bn->op == "nn.batch_norm" &&
                            !bn->inputs.empty() && bn->inputs[0] == layer.outputs[0] &&
-                           readers[layer.outputs[0]] == 1;
+                           readers[layer.outputs[0]] == 1 && normalises_layer_channels(registry, layer, *bn);
     const Tensor* w = candidate ? stored_input(layer, 1, stored) : nullptr;
     const Tensor* mean = candidate ? stored_input(*bn, 3, stored) : nullptr;
     const Tensor* var = candidate ? stored_input(*bn, 4, stored) : nullptr;

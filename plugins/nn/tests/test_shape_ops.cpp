@@ -1,5 +1,6 @@
-// nn.concat, nn.reshape, nn.flatten, nn.permute and nn.transpose against the PyTorch golden file,
-// backward against finite differences, integer dtypes, larger multi-threaded copies and errors.
+// nn.concat, nn.reshape, nn.flatten, nn.permute, nn.transpose and nn.narrow against the PyTorch
+// golden file, backward against finite differences, integer dtypes, larger multi-threaded copies
+// and errors.
 #include <pcv/error.hpp>
 
 #include <gmock/gmock.h>
@@ -53,7 +54,7 @@ TEST_P(NnShapeGolden, MatchesGoldenInFloat32) {
 
 INSTANTIATE_TEST_SUITE_P(NnShape, NnShapeGolden,
                          ::testing::Values("nn.concat", "nn.reshape", "nn.flatten", "nn.permute",
-                                           "nn.transpose"),
+                                           "nn.transpose", "nn.narrow"),
                          [](const auto& info) { return info.param.substr(3); });
 
 // ------------------------------------------------------------------ finite differences
@@ -85,6 +86,15 @@ TEST(NnShape, PermuteBackwardMatchesFiniteDifferences) {
 TEST(NnShape, TransposeBackwardMatchesFiniteDifferences) {
   test::expect_backward_matches_differences(
       kernel("nn.transpose", {{"dim0", std::int64_t{-1}}, {"dim1", std::int64_t{0}}}), {ramp({2, 3, 4})});
+}
+
+AttrMap narrow_attrs(std::int64_t dim, std::int64_t start, std::int64_t length) {
+  return {{"dim", dim}, {"start", start}, {"length", length}};
+}
+
+TEST(NnShape, NarrowBackwardMatchesFiniteDifferences) {
+  test::expect_backward_matches_differences(kernel("nn.narrow", narrow_attrs(1, 1, 2)), {ramp({2, 4, 3})});
+  test::expect_backward_matches_differences(kernel("nn.narrow", narrow_attrs(-1, -2, 2)), {ramp({3, 5})});
 }
 
 // ------------------------------------------------------------------ behaviour
@@ -165,6 +175,51 @@ TEST(NnShape, LargeConcatAlongLastDimSplitsLongRows) {
   const auto grads = concat.backward({a, b}, {y}, {y}, {}, two);
   EXPECT_EQ(grads[0].to_vector<float>(), a.to_vector<float>());
   EXPECT_EQ(grads[1].to_vector<float>(), b.to_vector<float>());
+}
+
+TEST(NnShape, NarrowMovesIntegerTensors) {
+  const Tensor labels = iota<std::int64_t>({2, 4});
+  const Tensor y = kernel("nn.narrow", narrow_attrs(1, -3, 2)).forward({labels})[0];
+  EXPECT_EQ(y.shape(), (Shape{2, 2}));
+  EXPECT_EQ(y.to_vector<std::int64_t>(), (std::vector<std::int64_t>{1, 2, 5, 6}));
+  const Tensor mask = kernel("nn.narrow", narrow_attrs(0, 1, 1)).forward({iota<std::uint8_t>({3, 2})})[0];
+  EXPECT_EQ(mask.to_vector<std::uint8_t>(), (std::vector<std::uint8_t>{2, 3}));
+}
+
+// The gradient lands in the slice; the rest of dx is zero.
+TEST(NnShape, NarrowBackwardScattersIntoZeros) {
+  const Kernel narrow = kernel("nn.narrow", narrow_attrs(0, 1, 2));
+  const Tensor x = ramp({4, 2});
+  const auto y = narrow.forward({x});
+  const auto dx = narrow.backward({x}, y, {Tensor::from<double>({2, 2}, {1, 2, 3, 4})});
+  EXPECT_EQ(dx[0].to_vector<double>(), (std::vector<double>{0, 0, 1, 2, 3, 4, 0, 0}));
+}
+
+// Big enough to run on several threads; compared with a plain index computation.
+TEST(NnShape, LargeNarrowMatchesReferenceOnAnyThreadCount) {
+  const Tensor x = iota<float>({6, 300, 40});
+  const Kernel narrow = kernel("nn.narrow", narrow_attrs(1, 17, 250));
+  RunOptions one, two;
+  one.num_threads = 1;
+  two.num_threads = 2;
+  const Tensor y1 = narrow.forward({x}, one)[0];
+  const Tensor y2 = narrow.forward({x}, two)[0];
+  ASSERT_EQ(y1.shape(), (Shape{6, 250, 40}));
+  EXPECT_EQ(y1.to_vector<float>(), y2.to_vector<float>());
+  bool all_match = true;
+  for (std::int64_t a = 0; a < 6; ++a)
+    for (std::int64_t b = 0; b < 250; ++b)
+      for (std::int64_t c = 0; c < 40; ++c)
+        all_match &=
+            y1.data<float>()[(a * 250 + b) * 40 + c] == static_cast<float>((a * 300 + b + 17) * 40 + c);
+  EXPECT_TRUE(all_match);
+  const auto dx = narrow.backward({x}, {y2}, {y2}, {}, two);
+  bool scattered = true;
+  for (std::int64_t i = 0; i < x.numel(); ++i) {
+    const std::int64_t b = (i / 40) % 300;
+    scattered &= dx[0].data<float>()[i] == (b >= 17 && b < 267 ? x.data<float>()[i] : 0.0f);
+  }
+  EXPECT_TRUE(scattered);
 }
 
 TEST(NnShape, ReshapeKeepsZeroSizedDims) {
@@ -260,6 +315,46 @@ TEST(NnShape, TransposeRefusesDimOutOfRange) {
                     .forward({ramp({2, 3, 4})});
               }),
               HasSubstr("dim1 = -4 is out of range"));
+}
+
+TEST(NnShape, NarrowRefusesDimOutOfRange) {
+  EXPECT_THAT(
+      error_of([&] {
+        kernel("nn.narrow", narrow_attrs(3, 0, 1)).forward({ramp({2, 3, 4})});
+      }),
+      HasSubstr("nn.narrow: dim = 3 is out of range for x of shape [2, 3, 4] (expected a value in [-3, 2])"));
+  EXPECT_THAT(error_of([&] {
+                kernel("nn.narrow", narrow_attrs(-4, 0, 1)).forward({ramp({2, 3, 4})});
+              }),
+              HasSubstr("nn.narrow: dim = -4 is out of range for x of shape [2, 3, 4]"));
+  EXPECT_THAT(error_of([&] { kernel("nn.narrow", narrow_attrs(0, 0, 0)).forward({Tensor(kFloat64, {})}); }),
+              HasSubstr("nn.narrow: x is 0-d"));
+}
+
+TEST(NnShape, NarrowRefusesStartAndLengthOutOfRange) {
+  const Tensor x = ramp({2, 5, 3});
+  EXPECT_THAT(error_of([&] { kernel("nn.narrow", narrow_attrs(1, 6, 0)).forward({x}); }),
+              HasSubstr("nn.narrow: start = 6 is out of range for dim 1 of x of shape [2, 5, 3] (expected a "
+                        "value in [-5, 5])"));
+  EXPECT_THAT(error_of([&] { kernel("nn.narrow", narrow_attrs(-2, -6, 1)).forward({x}); }),
+              HasSubstr("nn.narrow: start = -6 is out of range for dim -2 of x of shape [2, 5, 3]"));
+  EXPECT_THAT(
+      error_of([&] { kernel("nn.narrow", narrow_attrs(1, 3, 3)).forward({x}); }),
+      HasSubstr("nn.narrow: start = 3 with length = 3 runs past the end of dim 1 (size 5) of x of shape "
+                "[2, 5, 3]"));
+  EXPECT_THAT(error_of([&] { kernel("nn.narrow", narrow_attrs(1, -1, 2)).forward({x}); }),
+              HasSubstr("start = -1 with length = 2 runs past the end of dim 1 (size 5)"));
+  EXPECT_THAT(error_of([&] { kernel("nn.narrow", narrow_attrs(1, 0, -1)); }),
+              HasSubstr("nn.narrow: attribute 'length' = -1 must be >= 0"));
+  // start may be the size itself when nothing is kept, as in PyTorch.
+  EXPECT_EQ(kernel("nn.narrow", narrow_attrs(1, 5, 0)).forward({x})[0].shape(), (Shape{2, 0, 3}));
+}
+
+TEST(NnShape, NarrowRequiresItsAttributes) {
+  EXPECT_THAT(error_of([&] {
+                kernel("nn.narrow", {{"dim", std::int64_t{0}}, {"start", std::int64_t{0}}});
+              }),
+              HasSubstr("attribute 'length'"));
 }
 
 }  // namespace
