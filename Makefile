@@ -39,12 +39,14 @@ test: build
 BENCH_THREADS ?= $(JOBS)
 bench: configure
 	@scripts/setup-deps --tools
-	cmake --build $(BUILD) -j $(JOBS) --target pcv_bench_ops pcv_nn pcv_upsample pcv_losses
+	cmake --build $(BUILD) -j $(JOBS) --target pcv_bench_ops pcv_cli pcv_nn pcv_upsample pcv_losses pcv_pointconv
 	/usr/bin/python3 tools/bench/nn_bench.py --pcv-bench $(BUILD)/bin/pcv_bench_ops --threads $(BENCH_THREADS)
 	@echo
 	/usr/bin/python3 tools/bench/upsample_bench.py --pcv-bench $(BUILD)/bin/pcv_bench_ops --threads $(BENCH_THREADS)
 	@echo
 	/usr/bin/python3 tools/bench/losses_bench.py --pcv-bench $(BUILD)/bin/pcv_bench_ops --threads $(BENCH_THREADS) --memory
+	@echo
+	/usr/bin/python3 tools/bench/pointconv_bench.py --pcv $(BUILD)/bin/pcv --threads $(BENCH_THREADS)
 
 format:
 	git ls-files '*.c' '*.h' '*.cpp' '*.hpp' | grep -v '^tests/abi/baseline/' | xargs clang-format -i

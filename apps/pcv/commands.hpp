@@ -15,5 +15,6 @@ void add_rf_command(CLI::App& app, const PluginOptions& options);
 void add_eval_command(CLI::App& app, const PluginOptions& options);
 void add_classify_command(CLI::App& app, const PluginOptions& options);
 void add_verify_command(CLI::App& app, const PluginOptions& options);
+void add_run_command(CLI::App& app, const PluginOptions& options);
 
 }  // namespace pcv::cli

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   pcv::cli::add_plugins_command(app, options);
   pcv::cli::add_ops_command(app, options);
   pcv::cli::add_op_command(app, options);
+  pcv::cli::add_run_command(app, options);
   pcv::cli::add_classify_command(app, options);
   pcv::cli::add_eval_command(app, options);
   pcv::cli::add_train_command(app, options);

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "timing.hpp"
 
 namespace pcv::cli {
 namespace {
@@ -65,6 +66,7 @@ void add_op_command(CLI::App& app, const PluginOptions& options) {
   auto attrs = std::make_shared<std::vector<std::string>>();
   auto training = std::make_shared<bool>(false);
   auto seed = std::make_shared<std::uint64_t>(0);
+  auto repeat = std::make_shared<int>(1);
   cmd->add_option("op", *op_name, "The op, PLUGIN.OP (e.g. nn.conv2d)")->required();
   cmd->add_option("--in", *in, "Input tensors (.safetensors)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", *out, "Where to write the outputs (.safetensors)")->required();
@@ -77,7 +79,9 @@ void add_op_command(CLI::App& app, const PluginOptions& options) {
   gout->needs(gin);
   cmd->add_flag("--training", *training, "Run in training mode (batch statistics, dropout)");
   cmd->add_option("--seed", *seed, "Seed for random ops")->capture_default_str();
-  cmd->callback([&options, op_name, in, out, grad_in, grad_out, attrs, training, seed] {
+  cmd->add_option("--repeat", *repeat, "Run forward this many times and print each run's time and the median")
+      ->check(CLI::PositiveNumber);
+  cmd->callback([&options, op_name, in, out, grad_in, grad_out, attrs, training, seed, repeat] {
     Registry registry;
     load_plugins(registry, options, /*quiet=*/false);
     const OpInfo& op = registry.op(*op_name);
@@ -98,7 +102,8 @@ void add_op_command(CLI::App& app, const PluginOptions& options) {
     run.training = *training;
     run.seed = *seed;
     run.num_threads = num_threads();
-    const std::vector<Tensor> outputs = kernel.forward(inputs, run);
+    std::vector<Tensor> outputs;
+    time_runs(*repeat, [&] { outputs = kernel.forward(inputs, run); });
     std::vector<std::pair<std::string, Tensor>> named;
     for (std::size_t i = 0; i < outputs.size(); ++i) named.emplace_back(op.outputs[i].name, outputs[i]);
     write_safetensors(*out, named);

@@ -45,6 +45,33 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
                 blas_int(ldb), beta, c, blas_int(ldc));
 }
 
+// gemm on `threads` OpenMP threads, each running a single-threaded BLAS GEMM on its own block of
+// C's rows (or columns, when C is wider than tall). OpenBLAS's own pthreads stay unused: they spin
+// between calls and would compete with the OpenMP threads of the ops around for the same cores.
+// Every element of C is computed by the same kernel over the whole k, so results do not depend on
+// the thread count.
+template <class T>
+void gemm_parallel(int threads, bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+                   T alpha, const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c,
+                   std::int64_t ldc) {
+  use_threads(1);
+  const bool by_rows = m >= n;
+  const std::int64_t extent = by_rows ? m : n;
+  // Below about a million multiply-adds, or with too little to split, one thread is faster.
+  const std::int64_t parts = m * n * k < (1 << 20) ? 1 : std::min<std::int64_t>(threads, extent / 16);
+  if (parts <= 1) return gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#pragma omp parallel for num_threads(static_cast <int>(parts)) schedule(static)
+  for (std::int64_t p = 0; p < parts; ++p) {
+    const std::int64_t lo = extent * p / parts, hi = extent * (p + 1) / parts;
+    if (by_rows)
+      gemm(trans_a, trans_b, hi - lo, n, k, alpha, trans_a ? a + lo : a + lo * lda, lda, b, ldb, beta,
+           c + lo * ldc, ldc);
+    else
+      gemm(trans_a, trans_b, m, hi - lo, k, alpha, a, lda, trans_b ? b + lo * ldb : b + lo, ldb, beta, c + lo,
+           ldc);
+  }
+}
+
 // y[rows or cols] = alpha · op(A) · x + beta · y for a row-major A[rows, cols].
 template <class T>
 void gemv(bool trans_a, std::int64_t rows, std::int64_t cols, T alpha, const T* a, std::int64_t lda,

@@ -1,5 +1,7 @@
 #include "batch_norm.hpp"
 
+#include <pcv/simd_clones.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -44,16 +46,6 @@ std::size_t channel_dim_of(std::int64_t dim, std::span<const std::int64_t> x) {
               " (channels last, [*, C])");
   return static_cast<std::size_t>(d);
 }
-
-// The per-channel loops below are built for three x86-64 levels and the best one for the CPU is
-// picked when the plugin loads (GCC function multiversioning, an ifunc): the project compiles
-// for baseline x86-64 (SSE2), where the float-to-double sums run at a quarter of their AVX2
-// speed. Each clone is deterministic; which one runs depends on the CPU only.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define PCV_NN_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define PCV_NN_SIMD_CLONES
-#endif
 
 // ------------------------------------------------------------------ per-channel constants
 
@@ -123,8 +115,7 @@ inline double total(const double (&lanes)[kLanes], double tail) {
 
 // Sum of x, or of (x - mean)^2 when `squares`, over channel c.
 template <class T>
-PCV_NN_SIMD_CLONES double channel_sum(const T* x, const Layout& l, std::int64_t c, bool squares,
-                                      double mean) {
+PCV_SIMD_CLONES double channel_sum(const T* x, const Layout& l, std::int64_t c, bool squares, double mean) {
   double lanes[kLanes] = {}, tail = 0;
   for (std::int64_t n = 0; n < l.batch; ++n) {
     const T* row = x + (n * l.channels + c) * l.spatial;
@@ -153,8 +144,8 @@ void batch_moments(const T* x, const Layout& l, std::int64_t c, double& mean, do
 // per-channel constants come from double. x - mean is exact when x is near the mean, so an
 // off-centre channel loses no more than the rounding of x itself.
 template <class T>
-PCV_NN_SIMD_CLONES void channel_normalise(const T* x, T* y, const Layout& l, std::int64_t c, T mean, T scale,
-                                          T shift) {
+PCV_SIMD_CLONES void channel_normalise(const T* x, T* y, const Layout& l, std::int64_t c, T mean, T scale,
+                                       T shift) {
   for (std::int64_t n = 0; n < l.batch; ++n) {
     const std::int64_t row = (n * l.channels + c) * l.spatial;
     const T* in = x + row;
@@ -167,8 +158,8 @@ PCV_NN_SIMD_CLONES void channel_normalise(const T* x, T* y, const Layout& l, std
 // sum(dy) and sum(dy * (x - mean)) over channel c, in one pass; with running statistics
 // (`scaled_dx`) the same pass also writes dx = gain * dy, which needs no sums.
 template <bool scaled_dx, class T>
-PCV_NN_SIMD_CLONES void channel_grad_sums(const T* dy, const T* x, T* dx, const Layout& l, std::int64_t c,
-                                          double mean, double gain, double& sum_dy, double& sum_dy_centred) {
+PCV_SIMD_CLONES void channel_grad_sums(const T* dy, const T* x, T* dx, const Layout& l, std::int64_t c,
+                                       double mean, double gain, double& sum_dy, double& sum_dy_centred) {
   double lanes_dy[kLanes] = {}, lanes_dyx[kLanes] = {}, tail_dy = 0, tail_dyx = 0;
   for (std::int64_t n = 0; n < l.batch; ++n) {
     const std::int64_t row = (n * l.channels + c) * l.spatial;
@@ -195,7 +186,7 @@ PCV_NN_SIMD_CLONES void channel_grad_sums(const T* dy, const T* x, T* dx, const 
 
 // dx = gain * dy over channel c (running statistics: they do not depend on x).
 template <class T>
-PCV_NN_SIMD_CLONES void channel_scaled_grad(const T* dy, T* dx, const Layout& l, std::int64_t c, T gain) {
+PCV_SIMD_CLONES void channel_scaled_grad(const T* dy, T* dx, const Layout& l, std::int64_t c, T gain) {
   for (std::int64_t n = 0; n < l.batch; ++n) {
     const std::int64_t row = (n * l.channels + c) * l.spatial;
     const T* g = dy + row;
@@ -208,8 +199,8 @@ PCV_NN_SIMD_CLONES void channel_scaled_grad(const T* dy, T* dx, const Layout& l,
 // dx = gain * (dy - mean_dy - (x - mean) * k) over channel c (batch statistics), with
 // k = invstd * mean(dy * xhat); element-wise in T like channel_normalise.
 template <class T>
-PCV_NN_SIMD_CLONES void channel_batch_grad(const T* dy, const T* x, T* dx, const Layout& l, std::int64_t c,
-                                           T gain, T mean_dy, T mean, T k) {
+PCV_SIMD_CLONES void channel_batch_grad(const T* dy, const T* x, T* dx, const Layout& l, std::int64_t c,
+                                        T gain, T mean_dy, T mean, T k) {
   for (std::int64_t n = 0; n < l.batch; ++n) {
     const std::int64_t row = (n * l.channels + c) * l.spatial;
     const T *g = dy + row, *in = x + row;
@@ -308,8 +299,8 @@ std::vector<double> sum_rows(const Layout& l, std::int64_t sums, int threads, Ad
 
 // sum[c] += x, or (x - centre[c])^2 when centre is given, over a block.
 template <class T>
-PCV_NN_SIMD_CLONES void add_block(const T* x, std::int64_t channels, Block b, const double* centre,
-                                  double* sum) {
+PCV_SIMD_CLONES void add_block(const T* x, std::int64_t channels, Block b, const double* centre,
+                               double* sum) {
   for (std::int64_t r = b.row0; r < b.row1; ++r) {
     const T* row = x + r * channels;
     if (centre) {
@@ -340,8 +331,8 @@ void row_moments(const T* x, const Layout& l, int threads, std::vector<double>& 
 
 // y = (x - mean[c]) * scale[c] + shift[c] over a block, in T like channel_normalise.
 template <class T>
-PCV_NN_SIMD_CLONES void normalise_block(const T* x, T* y, std::int64_t channels, Block b, const T* mean,
-                                        const T* scale, const T* shift) {
+PCV_SIMD_CLONES void normalise_block(const T* x, T* y, std::int64_t channels, Block b, const T* mean,
+                                     const T* scale, const T* shift) {
   for (std::int64_t r = b.row0; r < b.row1; ++r) {
     const T* in = x + r * channels;
     T* out = y + r * channels;
@@ -353,9 +344,9 @@ PCV_NN_SIMD_CLONES void normalise_block(const T* x, T* y, std::int64_t channels,
 // sum_dy[c] += dy and sum_dy_centred[c] += dy * (x - mean[c]) over a block; with running
 // statistics (`scaled_dx`) also dx = gain[c] * dy, like channel_grad_sums.
 template <bool scaled_dx, class T>
-PCV_NN_SIMD_CLONES void add_grad_block(const T* dy, const T* x, T* dx, std::int64_t channels, Block b,
-                                       const double* mean, const double* gain, double* sum_dy,
-                                       double* sum_dy_centred) {
+PCV_SIMD_CLONES void add_grad_block(const T* dy, const T* x, T* dx, std::int64_t channels, Block b,
+                                    const double* mean, const double* gain, double* sum_dy,
+                                    double* sum_dy_centred) {
   for (std::int64_t r = b.row0; r < b.row1; ++r) {
     const T *g = dy + r * channels, *in = x + r * channels;
     T* out = dx + r * channels;
@@ -372,8 +363,8 @@ PCV_NN_SIMD_CLONES void add_grad_block(const T* dy, const T* x, T* dx, std::int6
 // dx = gain[c] * (dy - mean_dy[c] - (x - mean[c]) * k[c]) over a block; with mean_dy null
 // (running statistics) dx = gain[c] * dy. Element-wise in T like channel_batch_grad.
 template <class T>
-PCV_NN_SIMD_CLONES void grad_block(const T* dy, const T* x, T* dx, std::int64_t channels, Block b,
-                                   const T* gain, const T* mean_dy, const T* mean, const T* k) {
+PCV_SIMD_CLONES void grad_block(const T* dy, const T* x, T* dx, std::int64_t channels, Block b, const T* gain,
+                                const T* mean_dy, const T* mean, const T* k) {
   for (std::int64_t r = b.row0; r < b.row1; ++r) {
     const T *g = dy + r * channels, *in = x + r * channels;
     T* out = dx + r * channels;

@@ -142,9 +142,8 @@ void Linear::forward(sdk::ForwardContext& ctx) const {
       const T* b = ctx.input<T>(2).data();
       for (std::int64_t r = 0; r < s.rows; ++r) std::copy(b, b + s.out, py + r * s.out);
     }
-    kernels::blas::use_threads(ctx.num_threads());
-    kernels::blas::gemm<T>(false, true, s.rows, s.out, s.in, T(1), x.data(), s.in, w.data(), s.in,
-                           has_bias ? T(1) : T(0), py, s.out);
+    kernels::blas::gemm_parallel<T>(ctx.num_threads(), false, true, s.rows, s.out, s.in, T(1), x.data(), s.in,
+                                    w.data(), s.in, has_bias ? T(1) : T(0), py, s.out);
   });
 }
 
@@ -156,13 +155,12 @@ void Linear::backward(sdk::BackwardContext& ctx) const {
     auto dy = ctx.grad_output<T>(0);
     const LinearSizes s = linear_sizes(x.shape(), w.shape(), nullptr);
     kernels::require_gradient_shape(dy.shape(), s.y_shape, "nn.linear");
-    kernels::blas::use_threads(ctx.num_threads());
     if (ctx.wants_grad(0))  // dx = dy · W
-      kernels::blas::gemm<T>(false, false, s.rows, s.in, s.out, T(1), dy.data(), s.out, w.data(), s.in, T(0),
-                             ctx.grad_input<T>(0).data(), s.in);
+      kernels::blas::gemm_parallel<T>(ctx.num_threads(), false, false, s.rows, s.in, s.out, T(1), dy.data(),
+                                      s.out, w.data(), s.in, T(0), ctx.grad_input<T>(0).data(), s.in);
     if (ctx.wants_grad(1))  // dW = dyᵀ · x
-      kernels::blas::gemm<T>(true, false, s.out, s.in, s.rows, T(1), dy.data(), s.out, x.data(), s.in, T(0),
-                             ctx.grad_input<T>(1).data(), s.in);
+      kernels::blas::gemm_parallel<T>(ctx.num_threads(), true, false, s.out, s.in, s.rows, T(1), dy.data(),
+                                      s.out, x.data(), s.in, T(0), ctx.grad_input<T>(1).data(), s.in);
     if (ctx.has_input(2) && ctx.wants_grad(2)) {  // db = dyᵀ · 1
       const std::vector<T> ones(static_cast<std::size_t>(s.rows), T(1));
       kernels::blas::gemv<T>(true, s.rows, s.out, T(1), dy.data(), s.out, ones.data(), T(0),

@@ -40,13 +40,6 @@ Sizes sizes_of(const Ctx& ctx, bool has_scale) {
   return {x[0] * x[1], x[2], x[3], w[3], sdk::Shape{x[0], x[1], x[3] * w[3]}};
 }
 
-// ws[k, m] = scale[k] · w[k, m] for one centre.
-template <class T>
-void scaled_weights(const T* w, const T* scale, std::int64_t k, std::int64_t m, T* ws) {
-  for (std::int64_t j = 0; j < k; ++j)
-    for (std::int64_t i = 0; i < m; ++i) ws[j * m + i] = scale ? scale[j] * w[j * m + i] : w[j * m + i];
-}
-
 }  // namespace
 
 sdk::OpSpec Aggregate::spec() {
@@ -83,21 +76,9 @@ void Aggregate::forward(sdk::ForwardContext& ctx) const {
     {
       std::vector<T> ws(static_cast<std::size_t>(z.k * z.m));
 #pragma omp for schedule(static)
-      for (std::int64_t r = 0; r < z.centres; ++r) {
-        scaled_weights(w + r * z.k * z.m, scale ? scale + r * z.k : nullptr, z.k, z.m, ws.data());
-        T* out = y + r * z.c * z.m;
-        std::fill(out, out + z.c * z.m, T(0));
-        const T* xr = x + r * z.k * z.c;
-        for (std::int64_t j = 0; j < z.k; ++j) {
-          const T* wj = ws.data() + j * z.m;
-          for (std::int64_t c = 0; c < z.c; ++c) {
-            const T xv = xr[j * z.c + c];
-            T* row = out + c * z.m;
-#pragma omp simd
-            for (std::int64_t i = 0; i < z.m; ++i) row[i] += xv * wj[i];
-          }
-        }
-      }
+      for (std::int64_t r = 0; r < z.centres; ++r)
+        aggregate_centre(x + r * z.k * z.c, w + r * z.k * z.m, scale ? scale + r * z.k : nullptr, z.k, z.c,
+                         z.m, ws.data(), y + r * z.c * z.m);
     }
   });
 }
@@ -129,7 +110,7 @@ void Aggregate::backward(sdk::BackwardContext& ctx) const {
         const T* xr = x + r * z.k * z.c;
         const T* g = dy + r * z.c * z.m;
         if (dx) {
-          scaled_weights(wr, sr, z.k, z.m, ws.data());
+          scale_weights(wr, sr, z.k, z.m, ws.data());
           for (std::int64_t j = 0; j < z.k; ++j)
             for (std::int64_t c = 0; c < z.c; ++c) {
               T sum = 0;

@@ -3,6 +3,7 @@
 
 #include "aggregate.hpp"
 #include "density.hpp"
+#include "fused_pointconv.hpp"
 #include "grouping.hpp"
 #include "interpolate.hpp"
 #include "sampling.hpp"
@@ -12,4 +13,4 @@ PCV_PLUGIN("pointconv", "0.1.0",
            pcv::pointconv::FarthestPointSample, pcv::pointconv::Knn, pcv::pointconv::BallQuery,
            pcv::pointconv::GatherPoints, pcv::pointconv::Group, pcv::pointconv::Centroid,
            pcv::pointconv::Density, pcv::pointconv::DensityScale, pcv::pointconv::Aggregate,
-           pcv::pointconv::KnnInterpolate)
+           pcv::pointconv::KnnInterpolate, pcv::pointconv::FusedPointConv)

@@ -3,6 +3,8 @@
 #include "cloud_checks.hpp"
 #include "spatial_grid.hpp"
 
+#include <pcv/simd_clones.hpp>
+
 #include <pcv/geometry/farthest_point_sampling.hpp>
 
 #include <algorithm>
@@ -18,6 +20,17 @@ namespace {
 
 // Below this many distance evaluations one thread is faster.
 constexpr std::int64_t kParallelWork = 1 << 15;
+
+// out[i] = squared distance from c to point i of a cloud given as coordinate columns x, y, z.
+template <class T>
+PCV_SIMD_CLONES void squared_distances(const T* columns, std::int64_t n, const T* c, T* out) {
+  const T *x = columns, *y = columns + n, *z = columns + 2 * n;
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) {
+    const T dx = x[i] - c[0], dy = y[i] - c[1], dz = z[i] - c[2];
+    out[i] = dx * dx + dy * dy + dz * dz;
+  }
+}
 
 }  // namespace
 
@@ -124,24 +137,36 @@ void Knn::forward(sdk::ForwardContext& ctx) const {
     require_finite(xyz.data(), clouds, n, "pointconv.knn", "xyz");
     require_finite(centres.data(), clouds, s, "pointconv.knn", "centres");
     auto indices = ctx.output<std::int64_t>(0, shape);
-    // Brute force over all points, with a partial sort per centre. (A spatial grid for large N is
-    // planned; this is the reference path it will be checked against.)
+    // Brute force: vectorised squared distances to every point (coordinate columns), then one scan
+    // keeping the k smallest in a max-heap. Points come in index order, so a later point at the
+    // same distance as the heap's largest never displaces it: ties go to the lower index, as
+    // the reference's stable argsort. (A spatial grid for large N is planned.)
+    std::vector<T> columns(static_cast<std::size_t>(3 * clouds * n));
+    for (std::int64_t p = 0; p < clouds * n; ++p)
+      for (int a = 0; a < 3; ++a)
+        columns[static_cast<std::size_t>((p / n) * 3 * n + a * n + p % n)] = xyz.data()[p * 3 + a];
 #pragma omp parallel num_threads(ctx.num_threads()) if (clouds * s * n > kParallelWork)
     {
-      std::vector<std::pair<T, std::int64_t>> candidates(static_cast<std::size_t>(n));
+      std::vector<T> distance(static_cast<std::size_t>(n));
+      std::vector<std::pair<T, std::int64_t>> heap;
+      heap.reserve(static_cast<std::size_t>(k));
 #pragma omp for schedule(static)
       for (std::int64_t q = 0; q < clouds * s; ++q) {
-        const std::int64_t b = q / s;
-        const T* c = centres.data() + q * 3;
-        const T* points = xyz.data() + b * n * 3;
-        for (std::int64_t i = 0; i < n; ++i) {
-          const T dx = points[3 * i] - c[0], dy = points[3 * i + 1] - c[1], dz = points[3 * i + 2] - c[2];
-          candidates[static_cast<std::size_t>(i)] = {dx * dx + dy * dy + dz * dz, i};
+        const T* cloud = columns.data() + (q / s) * 3 * n;
+        squared_distances(cloud, n, centres.data() + q * 3, distance.data());
+        heap.clear();
+        for (std::int64_t i = 0; i < k; ++i) heap.emplace_back(distance[static_cast<std::size_t>(i)], i);
+        std::make_heap(heap.begin(), heap.end());
+        for (std::int64_t i = k; i < n; ++i) {
+          const T d = distance[static_cast<std::size_t>(i)];
+          if (!(d < heap.front().first)) continue;
+          std::pop_heap(heap.begin(), heap.end());
+          heap.back() = {d, i};
+          std::push_heap(heap.begin(), heap.end());
         }
-        // Pairs compare by distance, then index: the reference's stable argsort.
-        std::partial_sort(candidates.begin(), candidates.begin() + k, candidates.end());
+        std::sort_heap(heap.begin(), heap.end());  // by (distance, index)
         std::int64_t* out = indices.data() + q * k;
-        for (std::int64_t j = 0; j < k; ++j) out[j] = candidates[static_cast<std::size_t>(j)].second;
+        for (std::int64_t j = 0; j < k; ++j) out[j] = heap[static_cast<std::size_t>(j)].second;
       }
     }
   });

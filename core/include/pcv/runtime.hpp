@@ -56,6 +56,8 @@ class GraphRuntime {
   // Peak bytes of the planned intermediate buffers of the last run() (inputs, weights and
   // returned outputs not included).
   std::uint64_t planned_bytes() const;
+  // Wall-clock seconds of each node (graph().nodes order) in the last run().
+  const std::vector<double>& node_seconds() const { return node_seconds_; }
 
  private:
   struct Node;
@@ -74,6 +76,7 @@ class GraphRuntime {
   std::map<std::string, std::unique_ptr<Plan>> plans_;  // by input-shape signature
   std::unique_ptr<Tape> tape_;
   const Plan* last_plan_ = nullptr;
+  std::vector<double> node_seconds_;
   std::mutex mutex_;
 };
 

@@ -53,6 +53,24 @@ Tensor like(const Tensor& model, const Shape& shape, const std::vector<double>& 
   return t;
 }
 
+// W' = s·W per output channel (row o of W seen as [channels, per_channel]), computed in double
+// one element at a time: a weight of 16 M entries needs no 128 MB double copy.
+Tensor scaled_rows(const Tensor& w, const std::vector<double>& s) {
+  Tensor out(w.dtype(), w.shape());
+  const std::size_t per_channel = static_cast<std::size_t>(w.numel()) / s.size();
+  const auto scale = [&](const auto* in, auto* to) {
+    for (std::size_t o = 0; o < s.size(); ++o)
+      for (std::size_t i = 0; i < per_channel; ++i)
+        to[o * per_channel + i] =
+            static_cast<std::remove_cvref_t<decltype(*to)>>(in[o * per_channel + i] * s[o]);
+  };
+  if (same_dtype(w.dtype(), kFloat64))
+    scale(w.data<double>(), out.data<double>());
+  else
+    scale(w.data<float>(), out.data<float>());
+  return out;
+}
+
 const Tensor* stored_input(const GraphNode& n, std::size_t i, const TensorMap& stored) {
   if (i >= n.inputs.size() || n.inputs[i].empty()) return nullptr;
   auto it = stored.find(n.inputs[i]);
@@ -97,12 +115,10 @@ std::pair<Graph, int> fold_batch_norm(const Registry& registry, const Graph& gra
     const std::vector<double> g = gamma ? values(*gamma) : std::vector<double>(channels, 1.0);
     const std::vector<double> be = beta ? values(*beta) : std::vector<double>(channels, 0.0);
     const std::vector<double> b = bias ? values(*bias) : std::vector<double>(channels, 0.0);
-    std::vector<double> weight = values(*w), new_bias(channels);
-    const std::size_t per_channel = weight.size() / channels;
+    std::vector<double> scale(channels), new_bias(channels);
     for (std::size_t o = 0; o < channels; ++o) {
-      const double s = g[o] / std::sqrt(v[o] + eps);
-      for (std::size_t i = 0; i < per_channel; ++i) weight[o * per_channel + i] *= s;
-      new_bias[o] = s * (b[o] - m[o]) + be[o];
+      scale[o] = g[o] / std::sqrt(v[o] + eps);
+      new_bias[o] = scale[o] * (b[o] - m[o]) + be[o];
     }
     GraphNode merged = layer;
     merged.name = layer.name;
@@ -110,7 +126,7 @@ std::pair<Graph, int> fold_batch_norm(const Registry& registry, const Graph& gra
     merged.inputs[1] = layer.name + ".folded_weight";
     merged.inputs[2] = layer.name + ".folded_bias";
     merged.outputs[0] = bn->outputs[0];
-    stored[merged.inputs[1]] = like(*w, w->shape(), weight);
+    stored[merged.inputs[1]] = scaled_rows(*w, scale);
     stored[merged.inputs[2]] = like(*w, {static_cast<std::int64_t>(channels)}, new_bias);
     folded.nodes.push_back(std::move(merged));
     ++k;  // the batch norm is gone

@@ -178,11 +178,14 @@ TensorMap GraphRuntime::run(const TensorMap& inputs, const RunOptions& options) 
   eval.training = false;
   const Plan& plan = plan_for(inputs);
   last_plan_ = &plan;
+  node_seconds_.assign(nodes_.size(), 0.0);
   TensorMap values(inputs.begin(), inputs.end());
   for (std::size_t k = 0; k < nodes_.size(); ++k) {
     const Node& node = nodes_[k];
     std::vector<Tensor> outs = plan.memory.outputs(k, plan.shapes[k]);
+    const auto start = std::chrono::steady_clock::now();
     in_node(where_, *node.spec, [&] { node.kernel.forward_into(gather_inputs(node, values), outs, eval); });
+    node_seconds_[k] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     for (std::size_t i = 0; i < outs.size(); ++i) values[node.spec->outputs[i]] = std::move(outs[i]);
     for (const std::string& name : plan.memory.released_after(k)) values.erase(name);
   }

@@ -36,7 +36,7 @@ Classifier::Classifier(const Registry& registry, Model model, const std::string&
   preprocessing_ = Preprocessing::from_json(model_.preprocessing);
   // Inference only: batch norms can be folded into the layers before them.
   TensorMap stored(model_.tensors.begin(), model_.tensors.end());
-  Graph graph = fold_batch_norm(registry, model_.graph, stored).first;
+  Graph graph = prepare_for_inference(registry, model_.graph, stored);
   runtime_ = std::make_unique<GraphRuntime>(registry, std::move(graph), std::move(stored), where);
 }
 
