@@ -20,6 +20,8 @@ namespace {
 
 // Below this many distance evaluations one thread is faster.
 constexpr std::int64_t kParallelWork = 1 << 15;
+// From this many points per cloud kNN searches a grid instead of every point.
+constexpr std::int64_t kGridMinPoints = 4096;
 
 // out[i] = squared distance from c to point i of a cloud given as coordinate columns x, y, z.
 template <class T>
@@ -137,10 +139,28 @@ void Knn::forward(sdk::ForwardContext& ctx) const {
     require_finite(xyz.data(), clouds, n, "pointconv.knn", "xyz");
     require_finite(centres.data(), clouds, s, "pointconv.knn", "centres");
     auto indices = ctx.output<std::int64_t>(0, shape);
-    // Brute force: vectorised squared distances to every point (coordinate columns), then one scan
-    // keeping the k smallest in a max-heap. Points come in index order, so a later point at the
-    // same distance as the heap's largest never displaces it: ties go to the lower index, as
-    // the reference's stable argsort. (A spatial grid for large N is planned.)
+    if (n >= kGridMinPoints) {
+      // Large clouds: a grid with about k/3 points per cell, searched in growing shells.
+      for (std::int64_t b = 0; b < clouds; ++b) {
+        const T* points = xyz.data() + b * n * 3;
+        const SpatialGrid<T> grid(points, n, cell_for_density(points, n, std::max<double>(2, double(k) / 3)));
+#pragma omp parallel num_threads(ctx.num_threads()) if (s * k > kParallelWork / 8)
+        {
+          std::vector<std::pair<T, std::int64_t>> best;
+#pragma omp for schedule(dynamic, 64)
+          for (std::int64_t q = 0; q < s; ++q) {
+            k_nearest(grid, points, centres.data() + (b * s + q) * 3, k, best);
+            std::int64_t* out = indices.data() + (b * s + q) * k;
+            for (std::int64_t j = 0; j < k; ++j) out[j] = best[static_cast<std::size_t>(j)].second;
+          }
+        }
+      }
+      return;
+    }
+    // Small clouds: brute force. Vectorised squared distances to every point (coordinate
+    // columns), then one scan keeping the k smallest in a max-heap. Points come in index order, so
+    // a later point at the same distance as the heap's largest never displaces it: ties go to the
+    // lower index, as the reference's stable argsort.
     std::vector<T> columns(static_cast<std::size_t>(3 * clouds * n));
     for (std::int64_t p = 0; p < clouds * n; ++p)
       for (int a = 0; a < 3; ++a)

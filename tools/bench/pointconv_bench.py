@@ -73,12 +73,24 @@ def torch_child(spec):
         f = lambda: ops.knn_point(spec["k"], xyz, xyz[:, :spec["s"]])  # noqa: E731
     elif kind == "density":
         f = lambda: ops.compute_density(xyz, spec["bandwidth"])  # noqa: E731
+    elif kind == "train":  # classifier training steps: SGD + momentum, NLL of the log-probabilities
+        model = Classifier(40).train()
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        points = torch.rand(spec["batch"], 3, n) * 2 - 1
+        normals = torch.nn.functional.normalize(torch.randn(spec["batch"], 3, n), dim=1)
+        labels = torch.randint(0, 40, (spec["batch"],))
+
+        def f():
+            opt.zero_grad()
+            torch.nn.functional.nll_loss(model(points, normals), labels).backward()
+            opt.step()
+
     else:  # classifier forward, batch of 8 clouds with normals
         model = Classifier(40).eval()
         points = torch.rand(spec["batch"], 3, n) * 2 - 1
         normals = torch.nn.functional.normalize(torch.randn(spec["batch"], 3, n), dim=1)
         f = lambda: model(points, normals)  # noqa: E731
-    with torch.no_grad():
+    with torch.set_grad_enabled(kind == "train"):
         f()
         times = []
         for _ in range(spec["reps"]):
@@ -107,6 +119,33 @@ def pcv_op(args, tmp, op, tensors, attrs, reps):
         cmd += ["--attr", f"{k}={json.dumps(v)}"]
     out, mb = measure(cmd)
     return pcv_median(out), mb
+
+
+TRAIN_BATCH = 16
+
+
+def pcv_training(args, tmp, tensors, graph, pre, rng):
+    """Samples per second of `pcv train` on the classifier: random clouds with normals in two class
+    folders, a few steps of one epoch (the rate of log.csv, data loading included)."""
+    import numpy as np
+    from pcv_model import write_model
+
+    for label in ("c0", "c1"):
+        (tmp / "clouds" / label).mkdir(parents=True, exist_ok=True)
+        for i in range(TRAIN_BATCH * 2):
+            pts = rng.uniform(-1, 1, (1024, 3))
+            nrm = rng.standard_normal((1024, 3))
+            nrm /= np.linalg.norm(nrm, axis=-1, keepdims=True)
+            np.savetxt(tmp / "clouds" / label / f"{i}.txt", np.concatenate([pts, nrm], -1), fmt="%.5f", delimiter=",")
+    write_model(tmp / "train_init.safetensors", graph, tensors, labels=[f"c{i}" for i in range(40)], preprocessing=pre)
+    config = {"model": str(tmp / "train_init.safetensors"), "data": {"train": str(tmp / "clouds"),
+              "preprocessing": {**pre, "sampling": "first"}},
+              "optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.9}, "epochs": 1, "batch_size": TRAIN_BATCH,
+              "threads": args.threads, "output_dir": str(tmp / "run")}
+    (tmp / "train.json").write_text(json.dumps(config))
+    measure([args.pcv, "train", str(tmp / "train.json")])
+    last = (tmp / "run/log.csv").read_text().strip().splitlines()[-1].split(",")
+    return float(last[7])
 
 
 def cloud(n, seed=0):
@@ -174,7 +213,11 @@ def main():
                                str(reps + 2)])
         theirs, their_mb = torch_side({"kind": "classifier", "n": 1024, "batch": 8, "reps": reps}, args)
         rows.append(("classifier forward 8 x 1024 + normals", pcv_median(out), theirs, our_mb, their_mb))
+        train_rows = (pcv_training(args, tmp, tensors, graph, pre, rng),
+                      TRAIN_BATCH * 1e3 / torch_side({"kind": "train", "n": 1024, "batch": TRAIN_BATCH, "reps": reps}, args)[0])
 
+    print(f"\nclassifier training, batch {TRAIN_BATCH} x 1024 points + normals (SGD, momentum 0.9):")
+    print(f"  pcv {train_rows[0]:.1f} samples/s, PyTorch {train_rows[1]:.2f} samples/s: {train_rows[0] / train_rows[1]:.1f}x")
     print(f"\n{'case':44} {'pcv ms':>9} {'torch ms':>9} {'speed-up':>9} {'pcv MB':>8} {'torch MB':>9} {'memory':>7}")
     for name, ours, theirs, our_mb, their_mb in rows:
         speed = f"{theirs / ours:8.1f}x" if theirs else "        -"

@@ -148,24 +148,37 @@ def split_points(b, channels):
     return xyz, normals
 
 
-def classifier(classes, xyz_only=False, points=1024, seed=0, convention="pytorch"):
-    """PointConvDensityClsSsg (official model/pointconv.py); xyz_only drops the normals
-    (in_channel 3 instead of 6). Output: log-probabilities [B, classes]."""
+# Classifier sizes: per set abstraction (npoint, K, bandwidth, mlp), then the head's widths and
+# dropout. "official" is PointConvDensityClsSsg; "compact" a quarter of its width for 512 points,
+# trainable on a CPU in about an hour.
+CLASSIFIERS = {
+    "official": {"sa": [(512, 32, 0.1, [64, 64, 128]), (128, 64, 0.2, [128, 128, 256]), (1, None, 0.4, [256, 512, 1024])],
+                 "head": [512, 256], "dropout": 0.7},
+    "compact": {"sa": [(256, 32, 0.1, [32, 32, 64]), (64, 32, 0.2, [64, 64, 128]), (1, None, 0.4, [128, 256, 512])],
+                "head": [256, 128], "dropout": 0.5},
+}
+
+
+def classifier(classes, xyz_only=False, points=1024, seed=0, convention="pytorch", size="official"):
+    """PointConvDensityClsSsg (official model/pointconv.py) or a smaller one of the same shape;
+    xyz_only drops the normals (in_channel 3 instead of 6). Output: log-probabilities [B, classes]."""
     b = GraphBuilder(seed)
+    cfg = CLASSIFIERS[size]
     channels = 3 if xyz_only else 6
-    xyz, normals = split_points(b, channels)
-    l1_xyz, l1 = set_abstraction(b, "sa1", xyz, normals, channels, 512, 32, [64, 64, 128], 0.1,
-                                 convention=convention)
-    l2_xyz, l2 = set_abstraction(b, "sa2", l1_xyz, l1, 128 + 3, 128, 64, [128, 128, 256], 0.2,
-                                 convention=convention)
-    _, l3 = set_abstraction(b, "sa3", l2_xyz, l2, 256 + 3, 1, None, [256, 512, 1024], 0.4, group_all=True,
-                            convention=convention)
-    x = b.node("flatten", "nn.reshape", [l3], ["global"], shape=[-1, 1024])
-    for i, (cin, cout) in enumerate(((1024, 512), (512, 256)), start=1):
-        x = b.batch_norm(f"bn{i}", b.linear(f"fc{i}", x, cin, cout), cout, dim=1)
+    xyz, feats = split_points(b, channels)
+    cin = channels
+    for level, (npoint, k, bandwidth, mlp) in enumerate(cfg["sa"], start=1):
+        xyz, feats = set_abstraction(b, f"sa{level}", xyz, feats, cin, npoint, k, mlp, bandwidth,
+                                     group_all=k is None, convention=convention)
+        cin = 3 + mlp[-1]
+    width = cfg["sa"][-1][3][-1]
+    x = b.node("flatten", "nn.reshape", [feats], ["global"], shape=[-1, width])
+    for i, cout in enumerate(cfg["head"], start=1):
+        x = b.batch_norm(f"bn{i}", b.linear(f"fc{i}", x, width, cout), cout, dim=1)
         x = b.activation(f"relu{i}", x, "relu")
-        x = b.node(f"drop{i}", "nn.dropout", [x], [f"drop{i}:y", f"drop{i}:mask"], p=0.7)[0]
-    logits = b.linear("fc3", x, 256, classes)
+        x = b.node(f"drop{i}", "nn.dropout", [x], [f"drop{i}:y", f"drop{i}:mask"], p=cfg["dropout"])[0]
+        width = cout
+    logits = b.linear(f"fc{len(cfg['head']) + 1}", x, width, classes)
     b.node("log_softmax", "nn.log_softmax", [logits], ["log_probs"], dim=-1)
     graph = {"inputs": [{"name": "points", "dtype": "float32", "shape": [-1, points, channels]}],
              "outputs": ["log_probs"], "nodes": b.nodes}
@@ -219,6 +232,7 @@ def main():
     cls.add_argument("--xyz-only", action="store_true", help="no normals: in_channel 3 (ModelNet10 PCDs)")
     cls.add_argument("--points", type=int, default=1024)
     cls.add_argument("--convention", choices=sorted(CONVENTIONS), default="pytorch")
+    cls.add_argument("--size", choices=sorted(CLASSIFIERS), default="official")
     seg = sub.add_parser("segmentation", help="4-level PointConv encoder, 4 PointDeconv decoder")
     seg.add_argument("--classes", type=int, default=2)
     seg.add_argument("--points", type=int, default=4096)
@@ -229,7 +243,7 @@ def main():
         p.add_argument("--out", required=True, help="the .safetensors model file to write")
     a = ap.parse_args()
     if a.kind == "classifier":
-        graph, tensors, pre = classifier(a.classes, a.xyz_only, a.points, a.seed, a.convention)
+        graph, tensors, pre = classifier(a.classes, a.xyz_only, a.points, a.seed, a.convention, a.size)
     else:
         graph, tensors, pre = segmentation(a.classes, a.points, a.seed, a.width)
     labels = a.labels.split(",") if a.labels else []
