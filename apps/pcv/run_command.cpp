@@ -43,6 +43,7 @@ void add_run_command(CLI::App& app, const PluginOptions& options) {
     load_plugins(registry, options, /*quiet=*/true);
     Model model = Model::load(*model_path);
     TensorMap stored(model.tensors.begin(), model.tensors.end());
+    model.tensors.clear();  // inference folds batch norms into these weights in place
     Graph graph = model.graph;
     if (!*no_fold) graph = prepare_for_inference(registry, graph, stored);
     GraphRuntime runtime(registry, graph, std::move(stored), *model_path);

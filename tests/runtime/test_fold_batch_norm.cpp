@@ -61,6 +61,37 @@ TEST(FoldBatchNorm, ConvAndLinearGiveTheSameOutputs) {
   EXPECT_TRUE(test::tensors_near<double>(fast.run({{"x", x}}).at("y"), want, 1e-10, 1e-10));
 }
 
+TEST(FoldBatchNorm, InPlaceScalesOnlyWeightsNoOtherNodeReads) {
+  // Two linears share "shared.weight"; "own.weight" is read by one of them alone.
+  const Graph g = Graph::from_json(R"({
+    "inputs": [{"name": "x", "dtype": "float64"}],
+    "outputs": ["y1", "y2", "y3"],
+    "nodes": [
+      {"name": "a", "op": "nn.linear", "inputs": ["x", "shared.weight"], "outputs": ["la"]},
+      {"name": "bna", "op": "nn.batch_norm", "inputs": ["la", "", "", "m", "v"], "outputs": ["y1"]},
+      {"name": "b", "op": "nn.linear", "inputs": ["x", "shared.weight"], "outputs": ["y2"]},
+      {"name": "c", "op": "nn.linear", "inputs": ["x", "own.weight"], "outputs": ["lc"]},
+      {"name": "bnc", "op": "nn.batch_norm", "inputs": ["lc", "", "", "m", "v"], "outputs": ["y3"]}
+    ]})",
+                                   "fold test");
+  const TensorMap original{{"shared.weight", random_tensor({3, 2}, 1)},
+                           {"own.weight", random_tensor({3, 2}, 2)},
+                           {"m", random_tensor({3}, 3)},
+                           {"v", positive({3}, 4)}};
+  const Tensor x = random_tensor({4, 2}, 5);
+  const TensorMap want = GraphRuntime(test::builtin_plugins(), g, original).run({{"x", x}});
+  TensorMap stored;
+  for (const auto& [key, t] : original) stored[key] = t.clone();
+  const Tensor own = stored.at("own.weight"), shared = stored.at("shared.weight");
+  const auto [folded, count] = fold_batch_norm(test::builtin_plugins(), g, stored, /*in_place=*/true);
+  EXPECT_EQ(count, 2);
+  EXPECT_TRUE(test::tensors_near<double>(shared, original.at("shared.weight"), 0, 0));   // untouched
+  EXPECT_FALSE(test::tensors_near<double>(own, original.at("own.weight"), 1e-6, 1e-6));  // scaled in place
+  const TensorMap got = GraphRuntime(test::builtin_plugins(), folded, stored).run({{"x", x}});
+  for (const char* y : {"y1", "y2", "y3"})
+    EXPECT_TRUE(test::tensors_near<double>(got.at(y), want.at(y), 1e-10, 1e-10)) << y;
+}
+
 TEST(FoldBatchNorm, LeavesALayerWhoseOutputIsReadElsewhere) {
   const Graph g = Graph::from_json(R"({
     "inputs": [{"name": "x", "dtype": "float64"}],

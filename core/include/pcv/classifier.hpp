@@ -17,7 +17,8 @@ namespace pcv {
 
 class Classifier {
  public:
-  // The model must have one graph input, labels, and a first output of shape [B, labels].
+  // The model must have one graph input, labels, and a first output of shape [B, labels]. The
+  // classifier takes the model over: batch norms are folded into its weights in place.
   Classifier(const Registry& registry, Model model, const std::string& where);
 
   const std::vector<std::string>& labels() const { return model_.labels; }

@@ -14,9 +14,12 @@ namespace pcv {
 // spatial dim and stays. The folded weight and bias:
 //   s = gamma / sqrt(running_var + eps),  W' = s·W (per output channel),  b' = s·(b − mean) + beta.
 // The folded tensors are added to `stored` as "<node>.folded_weight" / "<node>.folded_bias".
+// With in_place, a weight no other node reads is scaled in its own memory instead (whoever else
+// holds that tensor sees the change): inference then holds one copy of the weights, not two.
 // Returns the rewritten graph and how many batch norms were folded. Only for inference: the
 // folded graph has no batch norm left to train.
-std::pair<Graph, int> fold_batch_norm(const Registry& registry, const Graph& graph, TensorMap& stored);
+std::pair<Graph, int> fold_batch_norm(const Registry& registry, const Graph& graph, TensorMap& stored,
+                                      bool in_place = false);
 
 // Replaces each PointConv neighbourhood of the layer-by-layer graph (tools/models/pointconv_graphs.py)
 // with one pointconv.pointconv node: pointconv.group whose outputs feed only the feature MLP and
@@ -27,7 +30,8 @@ std::pair<Graph, int> fold_batch_norm(const Registry& registry, const Graph& gra
 // the rewritten graph and the number of fused neighbourhoods. Inference only.
 std::pair<Graph, int> fuse_pointconv(const Registry& registry, const Graph& graph, const TensorMap& stored);
 
-// What inference runs: fold_batch_norm, then fuse_pointconv.
+// What inference runs: fold_batch_norm (in place), then fuse_pointconv; stored tensors the
+// result no longer reads are dropped.
 Graph prepare_for_inference(const Registry& registry, const Graph& graph, TensorMap& stored);
 
 }  // namespace pcv

@@ -104,7 +104,9 @@ std::shared_ptr<Mapping> map_file(const fs::path& path, const Reporter& report) 
   if (size < format::kLengthFieldBytes)
     report.fail("truncated: " + std::to_string(size) + " bytes, too short for the 8-byte header length");
   auto mapping = std::make_shared<Mapping>();
-  mapping->address = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  // Private and writable: a tensor changed in place (inference folds batch norms into weights)
+  // turns the pages it touches into this process's own copy; the file never changes.
+  mapping->address = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd.get(), 0);
   if (mapping->address == MAP_FAILED)
     report.fail_os("cannot memory-map " + std::to_string(size) + " bytes", errno);
   mapping->size = size;
@@ -372,8 +374,8 @@ const SafetensorsEntry& SafetensorsFile::entry(std::string_view name) const {
 
 Tensor SafetensorsFile::tensor(std::string_view name) const {
   const SafetensorsEntry& e = entry(name);
-  // Validated in open(): [begin, end) lies inside the mapping. The mapping is PROT_READ; the header
-  // tells callers not to write through the view.
+  // Validated in open(): [begin, end) lies inside the mapping. Writes stay in this process (a
+  // private mapping); the header tells callers to clone before changing a tensor they share.
   auto* data = const_cast<std::byte*>(file_.data() + data_start_ + e.begin);
   Tensor view = Tensor::wrap(data, e.dtype, e.shape, mapping_);
   if (reinterpret_cast<std::uintptr_t>(data) % element_size(e.dtype) == 0) return view;

@@ -53,10 +53,10 @@ Tensor like(const Tensor& model, const Shape& shape, const std::vector<double>& 
   return t;
 }
 
-// W' = s·W per output channel (row o of W seen as [channels, per_channel]), computed in double
-// one element at a time: a weight of 16 M entries needs no 128 MB double copy.
-Tensor scaled_rows(const Tensor& w, const std::vector<double>& s) {
-  Tensor out(w.dtype(), w.shape());
+// W' = s·W per output channel (row o of W seen as [channels, per_channel]), into `out` (which may
+// be w itself), computed in double one element at a time: a weight of 16 M entries needs no
+// 128 MB double copy.
+void scale_rows(const Tensor& w, const std::vector<double>& s, Tensor& out) {
   const std::size_t per_channel = static_cast<std::size_t>(w.numel()) / s.size();
   const auto scale = [&](const auto* in, auto* to) {
     for (std::size_t o = 0; o < s.size(); ++o)
@@ -68,7 +68,6 @@ Tensor scaled_rows(const Tensor& w, const std::vector<double>& s) {
     scale(w.data<double>(), out.data<double>());
   else
     scale(w.data<float>(), out.data<float>());
-  return out;
 }
 
 const Tensor* stored_input(const GraphNode& n, std::size_t i, const TensorMap& stored) {
@@ -79,7 +78,8 @@ const Tensor* stored_input(const GraphNode& n, std::size_t i, const TensorMap& s
 
 }  // namespace
 
-std::pair<Graph, int> fold_batch_norm(const Registry& registry, const Graph& graph, TensorMap& stored) {
+std::pair<Graph, int> fold_batch_norm(const Registry& registry, const Graph& graph, TensorMap& stored,
+                                      bool in_place) {
   std::map<std::string, int> readers;
   for (const GraphNode& n : graph.nodes)
     for (const std::string& in : n.inputs) ++readers[in];
@@ -123,10 +123,13 @@ std::pair<Graph, int> fold_batch_norm(const Registry& registry, const Graph& gra
     GraphNode merged = layer;
     merged.name = layer.name;
     merged.inputs.resize(3);
-    merged.inputs[1] = layer.name + ".folded_weight";
+    const bool reuse = in_place && readers[layer.inputs[1]] == 1;
+    merged.inputs[1] = reuse ? layer.inputs[1] : layer.name + ".folded_weight";
     merged.inputs[2] = layer.name + ".folded_bias";
     merged.outputs[0] = bn->outputs[0];
-    stored[merged.inputs[1]] = scaled_rows(*w, scale);
+    Tensor folded_weight = reuse ? *w : Tensor(w->dtype(), w->shape());
+    scale_rows(*w, scale, folded_weight);
+    stored[merged.inputs[1]] = folded_weight;
     stored[merged.inputs[2]] = like(*w, {static_cast<std::int64_t>(channels)}, new_bias);
     folded.nodes.push_back(std::move(merged));
     ++k;  // the batch norm is gone

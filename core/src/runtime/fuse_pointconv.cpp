@@ -159,8 +159,13 @@ std::pair<Graph, int> fuse_pointconv(const Registry& registry, const Graph& grap
 }
 
 Graph prepare_for_inference(const Registry& registry, const Graph& graph, TensorMap& stored) {
-  const Graph folded = fold_batch_norm(registry, graph, stored).first;
-  return fuse_pointconv(registry, folded, stored).first;
+  const Graph folded = fold_batch_norm(registry, graph, stored, /*in_place=*/true).first;
+  Graph fused = fuse_pointconv(registry, folded, stored).first;
+  std::set<std::string> read;
+  for (const GraphNode& n : fused.nodes) read.insert(n.inputs.begin(), n.inputs.end());
+  read.insert(fused.outputs.begin(), fused.outputs.end());
+  std::erase_if(stored, [&](const auto& entry) { return !read.contains(entry.first); });
+  return fused;
 }
 
 }  // namespace pcv

@@ -36,6 +36,7 @@ Classifier::Classifier(const Registry& registry, Model model, const std::string&
   preprocessing_ = Preprocessing::from_json(model_.preprocessing);
   // Inference only: batch norms can be folded into the layers before them.
   TensorMap stored(model_.tensors.begin(), model_.tensors.end());
+  model_.tensors.clear();  // the runtime's copy of the map is the one kept
   Graph graph = prepare_for_inference(registry, model_.graph, stored);
   runtime_ = std::make_unique<GraphRuntime>(registry, std::move(graph), std::move(stored), where);
 }
