@@ -3,7 +3,6 @@
 #pragma once
 
 #include <pcv/sdk.hpp>
-
 #include <pcv/simd_clones.hpp>
 
 #include <algorithm>

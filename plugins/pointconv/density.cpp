@@ -1,6 +1,7 @@
 #include "density.hpp"
 
 #include <pcv/simd_clones.hpp>
+
 #include "cloud_checks.hpp"
 #include "spatial_grid.hpp"
 

@@ -1,6 +1,7 @@
 #include "fused_pointconv.hpp"
 
 #include <pcv/simd_clones.hpp>
+
 #include "aggregate.hpp"
 #include "cloud_checks.hpp"
 #include "kernels/blas.hpp"

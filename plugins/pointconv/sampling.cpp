@@ -3,9 +3,8 @@
 #include "cloud_checks.hpp"
 #include "spatial_grid.hpp"
 
-#include <pcv/simd_clones.hpp>
-
 #include <pcv/geometry/farthest_point_sampling.hpp>
+#include <pcv/simd_clones.hpp>
 
 #include <algorithm>
 #include <cmath>
