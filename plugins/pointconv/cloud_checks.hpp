@@ -1,5 +1,6 @@
-// Input checks shared by the pointconv ops: cloud shapes, finite coordinates and neighbour indices.
-// Every message names the op and the input, and for bad values the cloud and the point.
+// What the pointconv ops share about clouds: checks of shapes, finite coordinates and neighbour
+// indices (every message names the op and the input, and for bad values the cloud and the point),
+// and the coordinate-column layout their vectorised loops read.
 #pragma once
 
 #include <pcv/sdk.hpp>
@@ -7,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 namespace pcv::pointconv {
 
@@ -57,6 +59,17 @@ inline void require_indices(const std::int64_t* idx, std::int64_t clouds, std::i
         sdk::fail(PCV_ERR_INVALID_ARGUMENT, op, ": input '", name, "' holds index ", i, " at cloud ", b,
                   ", entry ", j, ", outside the cloud's ", n, " points");
     }
+}
+
+// Clouds [clouds, n, 3] as coordinate columns: cloud b's x, y and z at b·3n, b·3n + n and
+// b·3n + 2n, so that loops over a cloud's points read contiguous arrays (and vectorise).
+template <class T>
+std::vector<T> coordinate_columns(const T* xyz, std::int64_t clouds, std::int64_t n) {
+  std::vector<T> columns(static_cast<std::size_t>(3 * clouds * n));
+  for (std::int64_t p = 0; p < clouds * n; ++p)
+    for (int a = 0; a < 3; ++a)
+      columns[static_cast<std::size_t>(((p / n) * 3 + a) * n + p % n)] = xyz[p * 3 + a];
+  return columns;
 }
 
 }  // namespace pcv::pointconv

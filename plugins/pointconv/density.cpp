@@ -125,17 +125,12 @@ void Density::forward(sdk::ForwardContext& ctx) const {
     T* inverse = ctx.output<T>(0, sdk::Shape{clouds, n}).data();
     const std::int64_t per_point = ball_ ? std::min(n, max_neighbours_) : n;
     if (!ball_) {
-      // Coordinate columns: the inner loop then reads three contiguous arrays.
-      std::vector<T> columns(static_cast<std::size_t>(3 * clouds * n));
-      T* cx = columns.data();
-      for (std::int64_t p = 0; p < clouds * n; ++p)
-        for (int a = 0; a < 3; ++a) cx[a * clouds * n + p] = xyz.data()[p * 3 + a];
-      const T *px = cx, *py = cx + clouds * n, *pz = cx + 2 * clouds * n;
+      const std::vector<T> columns = coordinate_columns(xyz.data(), clouds, n);
 #pragma omp parallel for num_threads(ctx.num_threads()) \
     schedule(static) if (clouds * n * per_point > kParallelWork)
       for (std::int64_t p = 0; p < clouds * n; ++p) {
-        const std::int64_t b = p / n;
-        inverse[p] = T(1.0 / all_pairs_density(px + b * n, py + b * n, pz + b * n, n, p - b * n, bandwidth_));
+        const T* x = columns.data() + (p / n) * 3 * n;
+        inverse[p] = T(1.0 / all_pairs_density(x, x + n, x + 2 * n, n, p % n, bandwidth_));
       }
       return;
     }

@@ -219,12 +219,7 @@ void Group::forward(sdk::ForwardContext& ctx) const {
 }
 
 void Group::backward(sdk::BackwardContext& ctx) const {
-  for (std::size_t i : {kXyz, kCentres})  // coordinates are data (see the spec)
-    if (ctx.wants_grad(i))
-      sdk::dispatch_float(ctx.raw_input(i).dtype, ctx.names().input(i), [&](auto zero) {
-        auto g = ctx.grad_input<decltype(zero)>(i);
-        std::fill(g.data(), g.data() + g.numel(), decltype(zero)(0));
-      });
+  // xyz, centres and indices are declared no_grad: the host never asks for their gradients.
   if (!ctx.has_input(kFeatures) || !ctx.wants_grad(kFeatures)) return;
   sdk::dispatch_float(ctx.raw_input(kFeatures).dtype, ctx.names().input(kFeatures), [&](auto zero) {
     using T = decltype(zero);

@@ -160,10 +160,7 @@ void Knn::forward(sdk::ForwardContext& ctx) const {
     // columns), then one scan keeping the k smallest in a max-heap. Points come in index order, so
     // a later point at the same distance as the heap's largest never displaces it: ties go to the
     // lower index, as the reference's stable argsort.
-    std::vector<T> columns(static_cast<std::size_t>(3 * clouds * n));
-    for (std::int64_t p = 0; p < clouds * n; ++p)
-      for (int a = 0; a < 3; ++a)
-        columns[static_cast<std::size_t>((p / n) * 3 * n + a * n + p % n)] = xyz.data()[p * 3 + a];
+    const std::vector<T> columns = coordinate_columns(xyz.data(), clouds, n);
 #pragma omp parallel num_threads(ctx.num_threads()) if (clouds * s * n > kParallelWork)
     {
       std::vector<T> distance(static_cast<std::size_t>(n));
