@@ -4,8 +4,8 @@
 #include <pcv/registry.hpp>
 #include <pcv/threads.hpp>
 
-#include <nanoflann.hpp>
 #include <omp.h>
+#include <nanoflann.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -72,10 +72,12 @@ int main() {
       tree.buildIndex();
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 256)
       for (std::int64_t q = 0; q < queries; ++q)
-        tree.knnSearch(centres.data<float>() + 3 * q, std::size_t(k), &idx[std::size_t(q * k)], &dist[std::size_t(q * k)]);
+        tree.knnSearch(centres.data<float>() + 3 * q, std::size_t(k), &idx[std::size_t(q * k)],
+                       &dist[std::size_t(q * k)]);
     });
     char name[64];
-    std::snprintf(name, sizeof name, "N=%lld, %lld queries", static_cast<long long>(n), static_cast<long long>(queries));
+    std::snprintf(name, sizeof name, "N=%lld, %lld queries", static_cast<long long>(n),
+                  static_cast<long long>(queries));
     std::printf("%-36s %10.1f %12.1f %7.2fx\n", name, ours, theirs, ours / theirs);
   }
   std::printf("ratio: pcv time / nanoflann time (below 1: pcv is faster)\n");
