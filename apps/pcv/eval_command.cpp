@@ -1,4 +1,4 @@
-// pcv eval MODEL DIR: accuracy of a classifier over labelled class folders.
+// pcv eval MODEL DATA: accuracy of a classifier over labelled class folders or a list file.
 #include <pcv/classifier.hpp>
 #include <pcv/threads.hpp>
 
@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -66,15 +67,18 @@ nlohmann::json report_json(const Evaluation& e, const std::vector<std::string>& 
 void add_eval_command(CLI::App& app, const PluginOptions& options) {
   auto* cmd =
       app.add_subcommand("eval",
-                         "Evaluate a classifier on DIR, which holds one sub-folder of clouds per class\n"
-                         "(the ModelNet layout; .pcd, .ply, .txt/.xyz, .bin). Prints overall and\n"
-                         "per-class accuracy and the confusion matrix.");
+                         "Evaluate a classifier on DATA: a folder with one sub-folder of clouds per class\n"
+                         "(the ModelNet layout; .pcd, .ply, .txt/.xyz, .bin), or a list file with one\n"
+                         "`path label` per line (a held-out split, say; relative paths from the list's\n"
+                         "folder). Prints overall and per-class accuracy and the confusion matrix.");
   auto model_path = std::make_shared<std::string>();
   auto dir = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   auto batch = std::make_shared<std::int64_t>(32);
   cmd->add_option("model", *model_path, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("dir", *dir, "Folder of class folders")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("data", *dir, "Folder of class folders, or a list file of `path label` lines")
+      ->required()
+      ->check(CLI::ExistingPath);
   cmd->add_flag("--json", *json, "Print {\"accuracy\", \"per_class\", \"n\", ...} as JSON");
   cmd->add_option("--batch-size", *batch, "Clouds per forward pass")
       ->check(CLI::PositiveNumber)
@@ -83,7 +87,9 @@ void add_eval_command(CLI::App& app, const PluginOptions& options) {
     Registry registry;
     load_plugins(registry, options, /*quiet=*/false);
     Classifier classifier(registry, Model::load(*model_path), *model_path);
-    const PointCloudDataset data = PointCloudDataset::from_class_folders(*dir);
+    const PointCloudDataset data = std::filesystem::is_directory(*dir)
+                                       ? PointCloudDataset::from_class_folders(*dir)
+                                       : PointCloudDataset::from_file_list(*dir, classifier.labels());
     ProgressBar bar("eval");
     const Evaluation e =
         evaluate(classifier, data, *batch, num_threads(), [&](std::size_t done, std::size_t total) {

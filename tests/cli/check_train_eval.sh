@@ -20,6 +20,11 @@ check "eval --json exits 0" test $? -eq 0
 check "eval --json has accuracy, per_class and n" py "
 import json; d = json.load(open('$tmp/eval.json'))
 assert 0 <= d['accuracy'] <= 1 and d['n'] == 72 and sorted(d['per_class']) == ['cube', 'cylinder', 'disk', 'sphere']"
+printf '%s disk\n%s cube\n' "$repo/data/demo/shapes/disk/disk_001.xyz" "$repo/data/demo/shapes/cube/cube_001.xyz" \
+  > "$tmp/held_out.txt"
+"$pcv" eval "$tmp/run/model.safetensors" "$tmp/held_out.txt" --json > "$tmp/eval_list.json" 2> /dev/null
+check "eval takes a list file of 'path label' lines" py "
+import json; d = json.load(open('$tmp/eval_list.json')); assert d['n'] == 2, d"
 "$pcv" eval "$tmp/run/model.safetensors" "$repo/data/demo/shapes" > "$tmp/eval.txt" 2> /dev/null
 check "eval prints overall accuracy and the confusion matrix" \
   bash -c "grep -q '^overall accuracy' '$tmp/eval.txt' && grep -q '^confusion matrix' '$tmp/eval.txt'"
