@@ -21,8 +21,8 @@ void add_run_command(CLI::App& app, const PluginOptions& options) {
   auto* cmd = app.add_subcommand(
       "run",
       "Run a model's graph in inference mode on tensors from a safetensors file: one tensor per\n"
-      "graph input, named like it. No preprocessing is\n"
-      "applied: the tensors go in as they are. Outputs are written under the graph's output names.");
+      "graph input, named like it. No preprocessing is applied: the tensors go in as they are.\n"
+      "Outputs are written under the graph's output names.");
   auto model_path = std::make_shared<std::string>();
   auto in = std::make_shared<std::string>(), out = std::make_shared<std::string>();
   auto no_fold = std::make_shared<bool>(false);
