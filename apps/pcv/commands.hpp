@@ -16,5 +16,7 @@ void add_eval_command(CLI::App& app, const PluginOptions& options);
 void add_classify_command(CLI::App& app, const PluginOptions& options);
 void add_verify_command(CLI::App& app, const PluginOptions& options);
 void add_run_command(CLI::App& app, const PluginOptions& options);
+void add_label_command(CLI::App& app, const PluginOptions& options);
+void add_segment_command(CLI::App& app, const PluginOptions& options);
 
 }  // namespace pcv::cli

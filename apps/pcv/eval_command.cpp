@@ -1,5 +1,7 @@
-// pcv eval MODEL DATA: accuracy of a classifier over labelled class folders or a list file.
+// pcv eval MODEL DATA: accuracy of a classifier over labelled class folders or a list file, or the
+// per-class IoU of a segmentation model over a folder of labelled clouds.
 #include <pcv/classifier.hpp>
+#include <pcv/segmenter.hpp>
 #include <pcv/threads.hpp>
 
 #include <nlohmann/json.hpp>
@@ -62,6 +64,41 @@ nlohmann::json report_json(const Evaluation& e, const std::vector<std::string>& 
           {"failures", e.failures}};
 }
 
+void print_segmentation_report(const Evaluation& e, const std::vector<std::string>& labels) {
+  const ConfusionMatrix& m = e.confusion;
+  std::printf("mIoU %.2f%%, overall accuracy %.2f%% (%lld points)\n\n", 100 * m.mean_iou(),
+              100 * m.accuracy(), static_cast<long long>(m.total()));
+  Table per_class({"CLASS", "IOU", "ACCURACY", "POINTS"});
+  const auto iou = m.iou();
+  const auto acc = m.per_class_accuracy();
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    std::int64_t n = 0;
+    for (std::size_t j = 0; j < labels.size(); ++j) n += m.count(i, j);
+    char a[32], b[32];
+    std::snprintf(a, sizeof a, "%.2f%%", 100 * iou[i]);
+    std::snprintf(b, sizeof b, "%.2f%%", 100 * acc[i]);
+    per_class.add({labels[i], std::isnan(iou[i]) ? "-" : a, std::isnan(acc[i]) ? "-" : b, std::to_string(n)});
+  }
+  per_class.print(std::cout);
+}
+
+nlohmann::json segmentation_json(const Evaluation& e, const std::vector<std::string>& labels) {
+  const ConfusionMatrix& m = e.confusion;
+  nlohmann::json iou = nlohmann::json::object();
+  const auto values = m.iou();
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    if (!std::isnan(values[i])) iou[labels[i]] = values[i];
+  nlohmann::json report = report_json(e, labels);
+  report["miou"] = m.mean_iou();
+  report["iou"] = iou;
+  return report;
+}
+
+bool is_segmentation(const Model& model) {
+  const auto task = model.metadata.find(kTaskKey);
+  return task != model.metadata.end() && task->second == "segmentation";
+}
+
 }  // namespace
 
 void add_eval_command(CLI::App& app, const PluginOptions& options) {
@@ -70,13 +107,18 @@ void add_eval_command(CLI::App& app, const PluginOptions& options) {
                          "Evaluate a classifier on DATA: a folder with one sub-folder of clouds per class\n"
                          "(the ModelNet layout; .pcd, .ply, .txt/.xyz, .bin), or a list file with one\n"
                          "`path label` per line (a held-out split, say; relative paths from the list's\n"
-                         "folder). Prints overall and per-class accuracy and the confusion matrix.");
+                         "folder). Prints overall and per-class accuracy and the confusion matrix.\n"
+                         "For a segmentation model, DATA is a folder of clouds with a per-point `label`\n"
+                         "field (see pcv label); prints per-class IoU and mIoU, with --json\n"
+                         "{\"miou\": ..., \"iou\": {class: ...}, \"accuracy\": ..., ...}.");
   auto model_path = std::make_shared<std::string>();
   auto dir = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   auto batch = std::make_shared<std::int64_t>(32);
   cmd->add_option("model", *model_path, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("data", *dir, "Folder of class folders, or a list file of `path label` lines")
+  cmd->add_option("data", *dir,
+                  "Folder of class folders, or a list file of `path label` lines; for a segmentation model, "
+                  "a folder of labelled clouds")
       ->required()
       ->check(CLI::ExistingPath);
   cmd->add_flag("--json", *json, "Print {\"accuracy\", \"per_class\", \"n\", ...} as JSON");
@@ -86,7 +128,24 @@ void add_eval_command(CLI::App& app, const PluginOptions& options) {
   cmd->callback([&options, model_path, dir, json, batch] {
     Registry registry;
     load_plugins(registry, options, /*quiet=*/false);
-    Classifier classifier(registry, Model::load(*model_path), *model_path);
+    Model model = Model::load(*model_path);
+    if (is_segmentation(model)) {
+      Segmenter segmenter(registry, std::move(model), *model_path);
+      const PointCloudDataset data = PointCloudDataset::from_labelled_clouds(*dir, segmenter.labels());
+      ProgressBar bar("eval");
+      const Evaluation e = evaluate(segmenter, data, num_threads(), [&](std::size_t done, std::size_t total) {
+        bar.update(double(done), double(total),
+                   std::to_string(done) + "/" + std::to_string(total) + " clouds");
+      });
+      bar.finish();
+      for (const std::string& f : e.failures) std::fprintf(stderr, "pcv: warning: skipped %s\n", f.c_str());
+      if (*json)
+        std::cout << segmentation_json(e, segmenter.labels()).dump(2) << "\n";
+      else
+        print_segmentation_report(e, segmenter.labels());
+      return;
+    }
+    Classifier classifier(registry, std::move(model), *model_path);
     const PointCloudDataset data = std::filesystem::is_directory(*dir)
                                        ? PointCloudDataset::from_class_folders(*dir)
                                        : PointCloudDataset::from_file_list(*dir, classifier.labels());

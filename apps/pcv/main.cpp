@@ -35,10 +35,12 @@ int main(int argc, char** argv) {
   pcv::cli::add_op_command(app, options);
   pcv::cli::add_run_command(app, options);
   pcv::cli::add_classify_command(app, options);
+  pcv::cli::add_segment_command(app, options);
   pcv::cli::add_eval_command(app, options);
   pcv::cli::add_train_command(app, options);
   pcv::cli::add_rf_command(app, options);
   pcv::cli::add_verify_command(app, options);
+  pcv::cli::add_label_command(app, options);
 
   try {
     app.parse(argc, argv);

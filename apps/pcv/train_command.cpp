@@ -58,6 +58,7 @@ void add_train_command(CLI::App& app, const PluginOptions& options) {
                    e.lr, e.train_loss, 100 * e.train_accuracy);
       if (!std::isnan(e.val_accuracy))
         std::fprintf(stderr, "  val loss %.4f acc %.1f%%", e.val_loss, 100 * e.val_accuracy);
+      if (!std::isnan(e.val_miou)) std::fprintf(stderr, " mIoU %.1f%%", 100 * e.val_miou);
       std::fprintf(stderr, "  (%s)\n", format_duration(e.seconds).c_str());
     };
     trainer.run(*resume);

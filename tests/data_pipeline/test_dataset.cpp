@@ -305,5 +305,55 @@ TEST_F(DatasetTest, LoadBatchReportsDroppedPointsAndRejectsBadIndices) {
   EXPECT_EQ(none.clouds.shape(), (Shape{0, 3, 1024}));
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Per-point labels (segmentation).
+
+// Points on a line along x; a point's label is 1 where x > 0.
+PointCloud labelled_line(int n, float offset) {
+  PointCloud c;
+  for (int i = 0; i < n; ++i) {
+    const float x = offset + static_cast<float>(i) - static_cast<float>(n) / 2;
+    c.points.insert(c.points.end(), {x, 0.5f * x, 1.0f});
+    c.labels.push_back(x > 0 ? 1 : 0);
+  }
+  return c;
+}
+
+TEST_F(DatasetTest, PerPointLabelsFollowTheChosenPoints) {
+  write(dir_ / "seg" / "a.ply", labelled_line(100, 0));
+  write(dir_ / "seg" / "b.pcd", labelled_line(30, 10));
+  write(dir_ / "seg" / "unlabelled.ply", tiny_cloud(0, 1));
+  write_text(dir_ / "seg" / "README.md", "not a cloud");
+  const PointCloudDataset d = PointCloudDataset::from_labelled_clouds(dir_ / "seg", {"left", "right"});
+  EXPECT_TRUE(d.per_point());
+  EXPECT_THAT(names_of(d), ElementsAre("a.ply", "b.pcd", "unlabelled.ply"));
+  Preprocessing pre;
+  pre.num_points = 64;  // b has fewer: all its points, then repeats
+  pre.sampling = "random";
+  pre.center = pre.unit_sphere = false;
+  pre.layout = "channels_last";
+  const std::vector<std::size_t> all = {0, 1, 2};
+  const Batch batch = load_batch(d, all, pre, nullptr, 3, 2);
+  EXPECT_EQ(batch.labels.shape(), (Shape{2, 64}));
+  EXPECT_THAT(batch.indices, ElementsAre(0, 1));
+  EXPECT_THAT(batch.failures,
+              ElementsAre(AllOf(HasSubstr("unlabelled.ply"), HasSubstr("no per-point labels"))));
+  for (std::int64_t i = 0; i < 2 * 64; ++i)
+    EXPECT_EQ(batch.labels.data<std::int64_t>()[i], batch.clouds.data<float>()[3 * i] > 0 ? 1 : 0) << i;
+
+  // Labels outside the classes fail the item; point dropout would separate points from labels.
+  const PointCloudDataset one_class = PointCloudDataset::from_labelled_clouds(dir_ / "seg", {"only"});
+  const std::vector<std::size_t> first = {0};
+  EXPECT_THAT(load_batch(one_class, first, pre, nullptr, 0, 1).failures,
+              ElementsAre(AllOf(HasSubstr("a.ply"), HasSubstr("label 1, but there are 1 classes"))));
+  Augmentation dropout;
+  dropout.point_dropout = 0.5;
+  EXPECT_THAT(error_of([&] { load_batch(d, first, pre, &dropout, 0, 1); }), HasSubstr("point_dropout"));
+  EXPECT_THAT(error_of([&] { PointCloudDataset::from_labelled_clouds(dir_ / "seg", {}); }),
+              HasSubstr("needs its class names"));
+  EXPECT_THAT(error_of([&] { PointCloudDataset::from_labelled_clouds(dir_ / "nowhere", {"a"}); }),
+              HasSubstr("not a folder"));
+}
+
 }  // namespace
 }  // namespace pcv

@@ -248,6 +248,70 @@ TEST_F(PointCloudIoTest, ReadsAsciiPlyWithNxNyNz) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Per-point labels.
+
+class LabelRoundTripTest : public PointCloudIoTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(LabelRoundTripTest, LabelsAndColoursSurvive) {
+  PointCloud cloud = random_cloud(50, /*normals=*/true, 3);
+  for (int i = 0; i < 50; ++i) cloud.labels.push_back((i * 7) % 5);
+  const fs::path path = dir_ / ("labelled" + GetParam());
+  write_point_cloud(path, cloud);
+  const PointCloud back = read_point_cloud(path);
+  EXPECT_EQ(back.points, cloud.points);
+  EXPECT_EQ(back.normals, cloud.normals);
+  EXPECT_EQ(back.labels, cloud.labels);
+  // The colour is written as a field viewers understand.
+  EXPECT_THAT(read_file(path), HasSubstr(GetParam() == ".ply" ? "property uchar red" : "rgb"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, LabelRoundTripTest, ::testing::Values(".pcd", ".ply"),
+                         [](const auto& info) { return info.param.substr(1); });
+
+TEST_F(PointCloudIoTest, LabelFieldOfAnyIntegerTypeIsReadAndNonFinitePointsDropTheirLabel) {
+  write_bytes(dir_ / "l.pcd",
+              "VERSION 0.7\nFIELDS x y z label\nSIZE 4 4 4 2\nTYPE F F F U\nCOUNT 1 1 1 1\n"
+              "WIDTH 3\nHEIGHT 1\nVIEWPOINT 0 0 0 1 0 0 0\nPOINTS 3\nDATA ascii\n"
+              "1 2 3 4\nnan 0 0 9\n4 5 6 0\n");
+  const PointCloud c = read_point_cloud(dir_ / "l.pcd");
+  EXPECT_THAT(c.points, ElementsAre(1, 2, 3, 4, 5, 6));
+  EXPECT_THAT(c.labels, ElementsAre(4, 0));
+}
+
+TEST_F(PointCloudIoTest, LabelsMustBeWholeNonNegativeNumbers) {
+  for (const char* bad : {"2.5", "-1"}) {
+    write_bytes(dir_ / "bad.pcd",
+                std::string("VERSION 0.7\nFIELDS x y z label\nSIZE 4 4 4 4\nTYPE F F F F\n"
+                            "COUNT 1 1 1 1\nWIDTH 1\nHEIGHT 1\nPOINTS 1\nDATA ascii\n1 2 3 ") +
+                    bad + "\n");
+    EXPECT_THAT(error_of([&] { read_point_cloud(dir_ / "bad.pcd"); }),
+                AllOf(HasSubstr("bad.pcd"), HasSubstr("labels must be whole numbers from 0")))
+        << bad;
+  }
+}
+
+TEST_F(PointCloudIoTest, LabelsAreRefusedByFormatsThatCannotHoldThem) {
+  PointCloud cloud = random_cloud(3, false, 1);
+  cloud.labels = {0, 1, 1};
+  for (const char* ext : {".xyz", ".csv", ".bin"})
+    EXPECT_THAT(error_of([&] { write_point_cloud(dir_ / (std::string("c") + ext), cloud); }),
+                AllOf(HasSubstr("cannot write labels"), HasSubstr("use .ply or .pcd")))
+        << ext;
+  cloud.labels.pop_back();
+  EXPECT_THAT(error_of([&] { write_point_cloud(dir_ / "c.ply", cloud); }),
+              HasSubstr("2 labels for 3 points"));
+  EXPECT_TRUE(entries_of(dir_).empty());
+}
+
+TEST(LabelColour, DistinctForTheFirstTwelveClasses) {
+  std::vector<std::uint32_t> colours;
+  for (int l = 0; l < 12; ++l) colours.push_back(label_colour(l));
+  std::sort(colours.begin(), colours.end());
+  EXPECT_EQ(std::unique(colours.begin(), colours.end()), colours.end());
+  EXPECT_EQ(label_colour(12), label_colour(0));
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Text.
 
 TEST_F(PointCloudIoTest, TextAcceptsCommasSpacesCommentsBlankLinesAndCrlf) {

@@ -282,6 +282,69 @@ TEST(Preprocess, Errors) {
   EXPECT_THAT(error_of([&] { preprocess(cloud_of({1, 2, 3}), pre, 0); }), HasSubstr("'sampling' must be"));
 }
 
+TEST(Preprocess, ChosenIndicesAndAFixedScaleGiveTheOutput) {
+  const std::vector<float> p = random_points(300, 4, 20.0f);
+  Preprocessing pre;
+  pre.num_points = 100;
+  pre.sampling = "random";
+  pre.center = false;
+  pre.unit_sphere = false;
+  pre.scale = 0.25;
+  std::vector<std::int64_t> chosen;
+  const Tensor t = preprocess(cloud_of(p), pre, 9, &chosen);
+  ASSERT_EQ(chosen.size(), 100u);
+  for (std::int64_t i = 0; i < 100; ++i)
+    for (int c = 0; c < 3; ++c)
+      EXPECT_EQ(at(t, pre, c, i),
+                p[static_cast<std::size_t>(3 * chosen[static_cast<std::size_t>(i)] + c)] * 0.25f);
+}
+
+TEST(Preprocess, BlockSizeCropsASquareAroundARandomPointPerSeed) {
+  const std::vector<float> p = random_points(2000, 5, 50.0f);  // a 100 x 100 x 100 box
+  Preprocessing pre;
+  pre.num_points = 64;
+  pre.sampling = "random";
+  pre.center = false;
+  pre.unit_sphere = false;
+  pre.block_size = 20;
+  std::set<std::int64_t> all_chosen;
+  for (std::uint64_t seed = 0; seed < 8; ++seed) {
+    std::vector<std::int64_t> chosen;
+    const Tensor t = preprocess(cloud_of(p), pre, seed, &chosen);
+    float lo[2] = {1e9f, 1e9f}, hi[2] = {-1e9f, -1e9f};
+    for (std::size_t i = 0; i < chosen.size(); ++i) {
+      for (int c = 0; c < 2; ++c) {
+        const float v = p[static_cast<std::size_t>(3 * chosen[i] + c)];
+        EXPECT_EQ(at(t, pre, c, static_cast<std::int64_t>(i)), v);
+        lo[c] = std::min(lo[c], v), hi[c] = std::max(hi[c], v);
+      }
+      all_chosen.insert(chosen[i]);
+    }
+    // Every chosen point lies in one 20 x 20 window (z is not cropped).
+    EXPECT_LE(hi[0] - lo[0], 20.0f);
+    EXPECT_LE(hi[1] - lo[1], 20.0f);
+    std::vector<std::int64_t> again;
+    preprocess(cloud_of(p), pre, seed, &again);
+    EXPECT_EQ(again, chosen) << "seed " << seed;
+  }
+  EXPECT_GT(all_chosen.size(), 64u * 4) << "different seeds crop different blocks";
+}
+
+TEST(Preprocess, BadScaleAndBlockSize) {
+  Preprocessing pre;
+  pre.scale = 0;
+  EXPECT_THAT(error_of([&] {
+                preprocess(cloud_of({1, 2, 3}), pre, 0);
+              }),
+              HasSubstr("'scale' must be a positive"));
+  pre = Preprocessing{};
+  pre.block_size = -1;
+  EXPECT_THAT(error_of([&] {
+                preprocess(cloud_of({1, 2, 3}), pre, 0);
+              }),
+              HasSubstr("'block_size' must be 0 or"));
+}
+
 TEST(Preprocess, SinglePointDoesNotBecomeNaN) {
   Preprocessing pre;
   pre.num_points = 4;
@@ -463,6 +526,13 @@ TEST(SettingsJson, PreprocessingRoundTrip) {
   // Absent keys keep their defaults.
   EXPECT_EQ(Preprocessing::from_json("{}").to_json(), Preprocessing{}.to_json());
   EXPECT_EQ(Preprocessing::from_json(R"({"num_points": 64})").num_points, 64);
+  // Scene settings are written only when set.
+  EXPECT_EQ(p.to_json().find("scale"), std::string::npos);
+  p.scale = 0.04;
+  p.block_size = 50;
+  const Preprocessing r = Preprocessing::from_json(p.to_json());
+  EXPECT_EQ(r.scale, 0.04);
+  EXPECT_EQ(r.block_size, 50);
 }
 
 TEST(SettingsJson, PreprocessingIsStrict) {

@@ -35,6 +35,14 @@ struct Preprocessing {
   bool unit_sphere = true;  // then divide by the largest distance to the origin (double); skipped if 0
   bool normals = false;     // append nx, ny, nz channels, rescaled to unit length; the file must have normals
   std::string layout = "channels_first";  // "channels_first" [C, N] or "channels_last" [N, C]
+  // Multiplies the coordinates after centring (and unit_sphere): a fixed metric scale for scenes,
+  // where unit_sphere would make the scale depend on what a block happens to contain. > 0.
+  double scale = 1.0;
+  // Scenes: > 0 first crops a square window of this side (in the cloud's units) in the x-y plane
+  // (z up), centred on a point drawn at random for the seed; num_points are then chosen from it.
+  // Segmentation models are trained on such blocks and applied to whole clouds tile by tile (see
+  // segmenter.hpp). 0: the whole cloud.
+  double block_size = 0.0;
 
   // Centre and scale are computed over the distinct chosen points (all points once when the cloud is
   // smaller than num_points), so the repeats drawn to fill up do not shift the centroid.
@@ -51,7 +59,9 @@ struct Preprocessing {
 // A preprocessed cloud: float32 [C, N] or [N, C] by pre.layout, C = 3 (+3 with normals).
 // `seed` drives random sampling and filling up; the same cloud, settings and seed give the same tensor.
 // Throws pcv::Error if the cloud is empty or normals are asked for and the cloud has none.
-Tensor preprocess(const PointCloud& cloud, const Preprocessing& pre, std::uint64_t seed);
+// With `chosen`, it also receives the index in `cloud` of each of the N points, in output order.
+Tensor preprocess(const PointCloud& cloud, const Preprocessing& pre, std::uint64_t seed,
+                  std::vector<std::int64_t>* chosen = nullptr);
 
 // Training-time random changes to a preprocessed cloud, applied in this order: point dropout,
 // rotation, scale, shift, jitter.
@@ -79,9 +89,12 @@ struct Augmentation {
 // differ from pre.num_points. Deterministic for a seed.
 void augment(Tensor& cloud, const Preprocessing& pre, const Augmentation& aug, std::uint64_t seed);
 
+// Sample::label of a cloud whose points carry their own labels (a `label` field): segmentation.
+inline constexpr std::int64_t kPerPointLabels = -1;
+
 struct Sample {
   std::filesystem::path path;
-  std::int64_t label;  // index into PointCloudDataset::labels()
+  std::int64_t label;  // index into PointCloudDataset::labels(), or kPerPointLabels
 };
 
 // A labelled list of cloud files. Building one checks names and labels, not the files' contents: a
@@ -89,8 +102,18 @@ struct Sample {
 class PointCloudDataset {
  public:
   PointCloudDataset() = default;
-  // Samples' labels must index `labels`, whose names must be distinct and non-empty.
+  // Samples' labels must index `labels` (or be kPerPointLabels), whose names must be distinct and
+  // non-empty.
   PointCloudDataset(std::vector<std::string> labels, std::vector<Sample> samples);
+
+  // Segmentation data: the cloud files of a folder (sorted by name, hidden ones skipped), each a
+  // .ply/.pcd whose `label` field gives every point's class index into `labels` (see `pcv label`).
+  // Every sample's label is kPerPointLabels. `labels` must not be empty; the files' contents are
+  // checked when they are loaded.
+  static PointCloudDataset from_labelled_clouds(const std::filesystem::path& folder,
+                                                std::vector<std::string> labels);
+  // Whether the samples are labelled per point (from_labelled_clouds).
+  bool per_point() const;
 
   // root/<class>/<files>: the classes are the sub-folder names in sorted order, the samples each
   // folder's files with a supported extension (see point_cloud_extensions()), sorted by name. Hidden
@@ -116,7 +139,7 @@ class PointCloudDataset {
   // keep this dataset's labels and sample order. k >= 1.
   std::pair<PointCloudDataset, PointCloudDataset> split_every(int k) const;
 
-  // Samples per label, indexed like labels().
+  // Samples per label, indexed like labels() (per-point samples are not counted).
   std::vector<std::size_t> class_counts() const;
 
  private:
@@ -128,7 +151,7 @@ class PointCloudDataset {
 // B counts only the loaded ones and may be 0.
 struct Batch {
   Tensor clouds;                      // float32 [B, C, N] (channels_first) or [B, N, C] (channels_last)
-  Tensor labels;                      // int64 [B]
+  Tensor labels;                      // int64 [B], or [B, N] for a per-point dataset
   std::vector<std::size_t> indices;   // the dataset index of each loaded item, in batch order
   std::vector<std::string> failures;  // "path: what went wrong", one per skipped item
   std::vector<std::string> warnings;  // non-fatal notes from reading, e.g. dropped NaN points
@@ -137,6 +160,8 @@ struct Batch {
 // Reads, preprocesses and (if `aug` is given) augments dataset items `indices` with num_threads
 // threads (<= 0: pcv::num_threads()). Item j is seeded from (seed, indices[j], j), so the batch does
 // not depend on the thread count. Indices out of range throw pcv::Error (a bug, not a bad file).
+// A per-point dataset's items fail when the file has no labels or a label outside the dataset's
+// classes; augmentation with point_dropout is refused for it (dropped points would keep their labels).
 Batch load_batch(const PointCloudDataset& data, std::span<const std::size_t> indices,
                  const Preprocessing& pre, const Augmentation* aug, std::uint64_t seed, int num_threads);
 

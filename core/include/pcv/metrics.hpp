@@ -1,4 +1,5 @@
-// Classification metrics: the confusion matrix and the accuracies read from it.
+// Classification and segmentation metrics: the confusion matrix and the accuracies and IoUs read
+// from it.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,10 @@ class ConfusionMatrix {
   // Per class: correct / samples of that class; NaN for a class without samples.
   std::vector<double> per_class_accuracy() const;
   double mean_class_accuracy() const;  // over classes that have samples
+  // Per class: intersection over union, TP / (TP + FP + FN); NaN for a class neither present nor
+  // predicted.
+  std::vector<double> iou() const;
+  double mean_iou() const;  // over classes whose IoU is defined (0 when none is)
 
  private:
   std::size_t n_;

@@ -17,6 +17,7 @@ inline constexpr const char* kFormatKey = "pcv.format";                // "1"
 inline constexpr const char* kGraphKey = "pcv.graph";                  // Graph::to_json()
 inline constexpr const char* kLabelsKey = "pcv.labels";                // JSON list of class names
 inline constexpr const char* kPreprocessingKey = "pcv.preprocessing";  // JSON object, see datasets
+inline constexpr const char* kTaskKey = "pcv.task";  // "segmentation"; absent for classifiers
 inline constexpr int kModelFormatVersion = 1;
 
 struct Model {

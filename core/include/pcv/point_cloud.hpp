@@ -9,13 +9,16 @@
 namespace pcv {
 
 // N points as flat row-major arrays: points[3*i + 0..2] is point i's x, y, z, and normals, when
-// present, holds one normal per point in the same layout.
+// present, holds one normal per point in the same layout. Labels, when present, give each point a
+// class index (segmentation ground truth or predictions).
 struct PointCloud {
-  std::vector<float> points;   // N×3 xyz
-  std::vector<float> normals;  // N×3, or empty when the cloud has no normals
+  std::vector<float> points;         // N×3 xyz
+  std::vector<float> normals;        // N×3, or empty when the cloud has no normals
+  std::vector<std::int32_t> labels;  // N, or empty when the cloud has no labels
 
   std::int64_t size() const { return static_cast<std::int64_t>(points.size() / 3); }
   bool has_normals() const { return !normals.empty(); }
+  bool has_labels() const { return !labels.empty(); }
 };
 
 // What read_point_cloud() did that the caller may want to know about but that is no error.
@@ -48,9 +51,14 @@ PointCloud read_point_cloud(const std::filesystem::path& path, ReadReport* repor
 // Writes a cloud (with its normals, if any) atomically: readers see the old file or the complete new
 // one. By extension: .pcd (PCL, binary), .ply (PCL, binary little-endian), .txt/.xyz (space-separated
 // text), .csv (comma-separated text), .bin (KITTI layout with intensity 0; refuses a cloud with
-// normals, which the format cannot hold). Text keeps float precision (9 significant digits), so a
+// normals, which the format cannot hold). Labels are written to .pcd and .ply only, as a uint32
+// `label` field plus an rgb colour per label (label_colour()) so viewers show the classes; the other
+// formats refuse a labelled cloud. Text keeps float precision (9 significant digits), so a
 // round trip is exact. Throws pcv::Error naming the file on failure.
 void write_point_cloud(const std::filesystem::path& path, const PointCloud& cloud);
+
+// A distinct display colour for a class index, 0xRRGGBB (a fixed palette that repeats after 12).
+std::uint32_t label_colour(std::int32_t label);
 
 // The extensions read_point_cloud() accepts, lower case with the dot: ".pcd", ".ply", ".txt", ...
 std::vector<std::string> point_cloud_extensions();

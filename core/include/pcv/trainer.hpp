@@ -15,10 +15,18 @@
 namespace pcv {
 
 struct TrainConfig {
+  // "classification": one label per cloud, the model gives [B, classes].
+  // "segmentation": a label per point (data folders of labelled clouds, see
+  // PointCloudDataset::from_labelled_clouds; the model must name its labels), the model gives
+  // [B, N, classes]; accuracy counts points and the best model is chosen by validation mIoU.
+  std::string task = "classification";
   std::filesystem::path model;       // initial model file: graph, initial weights, labels optional
   std::filesystem::path train_data;  // a folder of class folders, or a file list
   std::filesystem::path val_data;    // optional; otherwise val_every
   int val_every = 0;                 // hold out every k-th sample of each class of train_data (0: none)
+  // Items drawn from each cloud per epoch (segmentation with preprocessing.block_size: each is
+  // another random block).
+  std::int64_t blocks_per_cloud = 1;
   Preprocessing preprocessing;
   Augmentation augmentation;
   std::string loss_op = "nn.cross_entropy";
@@ -47,6 +55,7 @@ struct EpochStats {
   std::int64_t epoch = 0;  // 1-based
   double lr = 0, train_loss = 0, train_accuracy = 0;
   double val_loss = 0, val_accuracy = 0;  // NaN without validation data
+  double val_miou = 0;                    // segmentation only; NaN otherwise
   double seconds = 0, samples_per_second = 0;
   std::int64_t skipped = 0;  // samples that failed to load
 };
@@ -66,7 +75,8 @@ class Trainer {
   std::function<void(const std::string&)> on_warning;  // a file that failed to load, say
 
   // Trains; with resume, continues from output_dir/checkpoint.safetensors. Writes into
-  // output_dir: model.safetensors (the best weights by validation accuracy, or the last),
+  // output_dir: model.safetensors (the best weights by validation accuracy, for segmentation
+  // validation mIoU, or the last),
   // checkpoint.safetensors (after every epoch), log.csv, curves.png and confusion.png.
   void run(bool resume = false);
 

@@ -87,7 +87,7 @@ PointCloudDataset::PointCloudDataset(std::vector<std::string> labels, std::vecto
     : labels_(std::move(labels)), samples_(std::move(samples)) {
   check_labels(labels_);
   for (const Sample& s : samples_)
-    if (s.label < 0 || s.label >= static_cast<std::int64_t>(labels_.size()))
+    if ((s.label < 0 && s.label != kPerPointLabels) || s.label >= static_cast<std::int64_t>(labels_.size()))
       throw Error(s.path.string() + ": label " + std::to_string(s.label) + " is not in [0, " +
                   std::to_string(labels_.size()) + ")");
 }
@@ -160,6 +160,23 @@ PointCloudDataset PointCloudDataset::from_file_list(const fs::path& list, std::v
   return PointCloudDataset(std::move(labels), std::move(samples));
 }
 
+PointCloudDataset PointCloudDataset::from_labelled_clouds(const fs::path& folder,
+                                                          std::vector<std::string> labels) {
+  if (labels.empty())
+    throw Error(folder.string() + ": a segmentation dataset needs its class names (the model's labels)");
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) throw Error(folder.string() + ": not a folder of labelled clouds");
+  std::vector<Sample> samples;
+  for (const fs::path& f : cloud_files(folder)) samples.push_back({f, kPerPointLabels});
+  if (samples.empty())
+    throw Error(folder.string() + ": no point-cloud files (" + joined(point_cloud_extensions()) + ")");
+  return PointCloudDataset(std::move(labels), std::move(samples));
+}
+
+bool PointCloudDataset::per_point() const {
+  return !samples_.empty() && samples_.front().label == kPerPointLabels;
+}
+
 std::pair<PointCloudDataset, PointCloudDataset> PointCloudDataset::split_every(int k) const {
   if (k < 1) throw Error("split_every: k must be at least 1 (got " + std::to_string(k) + ")");
   // Which samples are held out is decided per class in path-name order; both parts keep this order.
@@ -179,7 +196,8 @@ std::pair<PointCloudDataset, PointCloudDataset> PointCloudDataset::split_every(i
 
 std::vector<std::size_t> PointCloudDataset::class_counts() const {
   std::vector<std::size_t> counts(labels_.size(), 0);
-  for (const Sample& s : samples_) ++counts[static_cast<std::size_t>(s.label)];
+  for (const Sample& s : samples_)
+    if (s.label != kPerPointLabels) ++counts[static_cast<std::size_t>(s.label)];
   return counts;
 }
 
@@ -189,7 +207,8 @@ std::vector<std::size_t> PointCloudDataset::class_counts() const {
 namespace {
 
 struct LoadedItem {
-  Tensor cloud;  // undefined if the item failed
+  Tensor cloud;                      // undefined if the item failed
+  std::vector<std::int64_t> labels;  // per-point samples: the label of each of the N points
   std::string failure;
   std::vector<std::string> warnings;
 };
@@ -200,14 +219,33 @@ std::string naming(const fs::path& path, const std::string& message) {
   return message.starts_with(name) ? message : name + ": " + message;
 }
 
-LoadedItem load_item(const Sample& sample, const Preprocessing& pre, const Augmentation* aug,
-                     std::uint64_t seed) {
+// Each chosen point's label; the file's labels must index the dataset's `classes`.
+std::vector<std::int64_t> point_labels(const PointCloud& cloud, std::span<const std::int64_t> chosen,
+                                       std::size_t classes) {
+  if (!cloud.has_labels())
+    throw Error("no per-point labels (a .ply/.pcd `label` field; see pcv label --help)");
+  std::vector<std::int64_t> labels;
+  labels.reserve(chosen.size());
+  for (const std::int64_t i : chosen) {
+    const std::int32_t label = cloud.labels[static_cast<std::size_t>(i)];
+    if (static_cast<std::size_t>(label) >= classes)
+      throw Error("point " + std::to_string(i) + " has label " + std::to_string(label) + ", but there are " +
+                  std::to_string(classes) + " classes");
+    labels.push_back(label);
+  }
+  return labels;
+}
+
+LoadedItem load_item(const Sample& sample, std::size_t classes, const Preprocessing& pre,
+                     const Augmentation* aug, std::uint64_t seed) {
   LoadedItem item;
   try {
     ReadReport report;
     const PointCloud cloud = read_point_cloud(sample.path, &report);
     item.warnings = std::move(report.warnings);
-    Tensor t = preprocess(cloud, pre, seed);
+    std::vector<std::int64_t> chosen;
+    Tensor t = preprocess(cloud, pre, seed, &chosen);
+    if (sample.label == kPerPointLabels) item.labels = point_labels(cloud, chosen, classes);
     if (aug) augment(t, pre, *aug, seed);
     item.cloud = std::move(t);
   } catch (const std::exception& e) {
@@ -224,6 +262,8 @@ Batch load_batch(const PointCloudDataset& data, std::span<const std::size_t> ind
                  const Preprocessing& pre, const Augmentation* aug, std::uint64_t seed, int num_threads) {
   pre.validate();
   if (aug) aug->validate();
+  if (aug && data.per_point() && aug->point_dropout > 0)
+    throw Error("augmentation: point_dropout cannot be used with per-point labels");
   for (std::size_t index : indices)
     if (index >= data.size())
       throw Error("load_batch: index " + std::to_string(index) + " is out of range (the dataset has " +
@@ -238,7 +278,7 @@ Batch load_batch(const PointCloudDataset& data, std::span<const std::size_t> ind
     for (std::size_t j; (j = next.fetch_add(1)) < count;) {
       const std::size_t index = indices[j];
       const std::uint64_t item_seed = detail::mix_seed(detail::mix_seed(seed, index), j);
-      items[j] = load_item(data.samples()[index], pre, aug, item_seed);
+      items[j] = load_item(data.samples()[index], data.labels().size(), pre, aug, item_seed);
     }
   };
   const int wanted = num_threads > 0 ? num_threads : pcv::num_threads();
@@ -261,14 +301,19 @@ Batch load_batch(const PointCloudDataset& data, std::span<const std::size_t> ind
   const auto b = static_cast<std::int64_t>(batch.indices.size());
   const std::int64_t c = pre.channels(), n = pre.num_points;
   batch.clouds = Tensor::empty(kFloat32, pre.layout == "channels_first" ? Shape{b, c, n} : Shape{b, n, c});
-  batch.labels = Tensor::empty(kInt64, {b});
+  const bool per_point = data.per_point();
+  batch.labels = Tensor::empty(kInt64, per_point ? Shape{b, n} : Shape{b});
   float* dst = batch.clouds.data<float>();
+  std::int64_t* labels = batch.labels.data<std::int64_t>();
   std::int64_t row = 0;
   for (std::size_t j = 0; j < count; ++j) {
     if (!items[j].cloud.defined()) continue;
     const Tensor& cloud = items[j].cloud;
     std::copy_n(cloud.data<float>(), cloud.numel(), dst + row * c * n);
-    batch.labels.data<std::int64_t>()[row] = data.samples()[indices[j]].label;
+    if (per_point)
+      std::copy_n(items[j].labels.data(), n, labels + row * n);
+    else
+      labels[row] = data.samples()[indices[j]].label;
     ++row;
   }
   return batch;

@@ -30,6 +30,7 @@ bool one_of(const std::string& value, const char* const (&options)[N]) {
 
 // Stream ids, so that preprocessing and augmentation with the same seed draw unrelated numbers.
 constexpr std::uint64_t kSamplingStream = 0x5a3b1e;
+constexpr std::uint64_t kBlockStream = 0xb10c;
 
 }  // namespace
 
@@ -40,11 +41,18 @@ void Preprocessing::validate() const {
     bad_preprocessing("'sampling' must be \"fps\", \"random\" or \"first\" (got \"" + sampling + "\")");
   if (!one_of(layout, kLayouts))
     bad_preprocessing("'layout' must be \"channels_first\" or \"channels_last\" (got \"" + layout + "\")");
+  if (!(scale > 0) || !std::isfinite(scale))
+    bad_preprocessing("'scale' must be a positive number (got " + std::to_string(scale) + ")");
+  if (!(block_size >= 0) || !std::isfinite(block_size))
+    bad_preprocessing("'block_size' must be 0 or positive (got " + std::to_string(block_size) + ")");
 }
 
 std::string Preprocessing::to_json() const {
-  const nlohmann::json j = {{"num_points", num_points},   {"sampling", sampling}, {"center", center},
-                            {"unit_sphere", unit_sphere}, {"normals", normals},   {"layout", layout}};
+  nlohmann::json j = {{"num_points", num_points},   {"sampling", sampling}, {"center", center},
+                      {"unit_sphere", unit_sphere}, {"normals", normals},   {"layout", layout}};
+  // Written only when set, so classifiers' JSON stays as it was.
+  if (scale != 1.0) j["scale"] = scale;
+  if (block_size != 0.0) j["block_size"] = block_size;
   return j.dump();
 }
 
@@ -57,6 +65,8 @@ Preprocessing Preprocessing::from_json(std::string_view json) {
   fields.read("unit_sphere", p.unit_sphere);
   fields.read("normals", p.normals);
   fields.read("layout", p.layout);
+  fields.read("scale", p.scale);
+  fields.read("block_size", p.block_size);
   fields.finish();
   p.validate();
   return p;
@@ -98,6 +108,26 @@ std::vector<std::int64_t> choose_points(const PointCloud& cloud, const Preproces
   return order;
 }
 
+// The points of a block_size square (x-y) around a random point, as a cloud, and their indices.
+std::pair<PointCloud, std::vector<std::int64_t>> random_block(const PointCloud& cloud, double size,
+                                                              std::uint64_t seed) {
+  detail::Rng rng(detail::mix_seed(seed, kBlockStream));
+  const auto centre = static_cast<std::size_t>(3 * rng.below(static_cast<std::uint64_t>(cloud.size())));
+  const double cx = cloud.points[centre], cy = cloud.points[centre + 1], half = size / 2;
+  PointCloud block;
+  std::vector<std::int64_t> index;
+  for (std::int64_t i = 0; i < cloud.size(); ++i) {
+    const float* p = &cloud.points[static_cast<std::size_t>(3 * i)];
+    if (std::abs(p[0] - cx) > half || std::abs(p[1] - cy) > half) continue;
+    block.points.insert(block.points.end(), p, p + 3);
+    if (cloud.has_normals())
+      block.normals.insert(block.normals.end(), &cloud.normals[static_cast<std::size_t>(3 * i)],
+                           &cloud.normals[static_cast<std::size_t>(3 * i)] + 3);
+    index.push_back(i);
+  }
+  return {std::move(block), std::move(index)};  // never empty: the centre is in it
+}
+
 struct Normalisation {
   double center[3] = {0, 0, 0};
   double scale = 1;  // multiply by this
@@ -125,12 +155,14 @@ Normalisation normalisation(const PointCloud& cloud, std::span<const std::int64_
     // A cloud of one repeated point has no extent to scale; leave it at the origin rather than NaN.
     if (largest > 0) norm.scale = 1.0 / std::sqrt(largest);
   }
+  norm.scale *= pre.scale;
   return norm;
 }
 
 }  // namespace
 
-Tensor preprocess(const PointCloud& cloud, const Preprocessing& pre, std::uint64_t seed) {
+Tensor preprocess(const PointCloud& cloud, const Preprocessing& pre, std::uint64_t seed,
+                  std::vector<std::int64_t>* chosen_out) {
   pre.validate();
   if (cloud.size() == 0) throw Error("cannot preprocess an empty cloud");
   if (cloud.has_normals() && cloud.normals.size() != cloud.points.size())
@@ -140,9 +172,19 @@ Tensor preprocess(const PointCloud& cloud, const Preprocessing& pre, std::uint64
     throw Error(
         "preprocessing asks for normals, but the cloud has none (a .txt with 6 numbers per line, or a "
         ".pcd/.ply with normal_x/y/z fields, has them)");
+  if (pre.block_size > 0) {
+    auto [block, index] = random_block(cloud, pre.block_size, seed);
+    Preprocessing whole = pre;
+    whole.block_size = 0;
+    Tensor out = preprocess(block, whole, seed, chosen_out);
+    if (chosen_out)
+      for (std::int64_t& i : *chosen_out) i = index[static_cast<std::size_t>(i)];
+    return out;
+  }
   const std::vector<std::int64_t> chosen = choose_points(cloud, pre, seed);
   const std::size_t distinct = std::min<std::size_t>(chosen.size(), static_cast<std::size_t>(cloud.size()));
   const Normalisation norm = normalisation(cloud, std::span(chosen).first(distinct), pre);
+  if (chosen_out) *chosen_out = chosen;
 
   const std::int64_t n = pre.num_points, channels = pre.channels();
   const bool channels_first = pre.layout == "channels_first";

@@ -97,13 +97,14 @@ void keep_finite(PointCloud& cloud, const fs::path& path, ReadReport* report) {
       warn("every normal is NaN or infinite; the normals were dropped");
     }
   }
-  const bool normals = cloud.has_normals();
+  const bool normals = cloud.has_normals(), labels = cloud.has_labels();
   std::int64_t kept = 0;
   for (std::int64_t i = 0; i < n; ++i) {
     if (!finite3(&cloud.points[3 * i]) || (normals && !finite3(&cloud.normals[3 * i]))) continue;
     if (kept != i) {
       std::copy_n(&cloud.points[3 * i], 3, &cloud.points[3 * kept]);
       if (normals) std::copy_n(&cloud.normals[3 * i], 3, &cloud.normals[3 * kept]);
+      if (labels) cloud.labels[kept] = cloud.labels[i];
     }
     ++kept;
   }
@@ -113,6 +114,7 @@ void keep_finite(PointCloud& cloud, const fs::path& path, ReadReport* report) {
   if (kept == n) return;
   cloud.points.resize(static_cast<std::size_t>(3 * kept));
   if (normals) cloud.normals.resize(static_cast<std::size_t>(3 * kept));
+  if (labels) cloud.labels.resize(static_cast<std::size_t>(kept));
   const std::int64_t dropped = n - kept;
   if (report) report->dropped_non_finite += dropped;
   warn("dropped " + std::to_string(dropped) + " of " + std::to_string(n) + " points with NaN or infinite " +
@@ -185,6 +187,14 @@ float field_value(const std::uint8_t* p, std::uint8_t type) {
   }
 }
 
+// A class index: a whole number in [0, 2^24) (exact in the float field_value reads it as).
+std::int32_t label_value(const std::uint8_t* p, std::uint8_t type, const fs::path& path) {
+  const float v = field_value(p, type);
+  if (!(v >= 0 && v < 16777216.0f) || v != std::floor(v))
+    fail(path, "a point's label is " + std::to_string(v) + "; labels must be whole numbers from 0");
+  return static_cast<std::int32_t>(v);
+}
+
 // The three fields of a vector (x/y/z or a normal), checked to lie inside each point's record.
 std::optional<std::array<const pcl::PCLPointField*, 3>> vector_fields(const pcl::PCLPointCloud2& blob,
                                                                       const fs::path& path,
@@ -215,6 +225,10 @@ PointCloud from_blob(const pcl::PCLPointCloud2& blob, const fs::path& path) {
   const auto xyz = vector_fields(blob, path, {"x"}, {"y"}, {"z"});
   if (!xyz) fail(path, "no x/y/z fields (fields: " + field_names(blob) + ")");
   const auto normal = vector_fields(blob, path, {"normal_x", "nx"}, {"normal_y", "ny"}, {"normal_z", "nz"});
+  const pcl::PCLPointField* label = find_field(blob, {"label"});
+  if (label && (field_type_size(label->datatype) == 0 ||
+                label->offset + field_type_size(label->datatype) > blob.point_step))
+    fail(path, "field 'label' has an unsupported data type or lies outside the point record");
   const std::uint64_t row_step = blob.row_step != 0 ? blob.row_step : width * blob.point_step;
   if (row_step < width * blob.point_step ||
       (height - 1) * row_step + width * blob.point_step > blob.data.size())
@@ -231,6 +245,7 @@ PointCloud from_blob(const pcl::PCLPointCloud2& blob, const fs::path& path) {
       if (normal)
         for (const pcl::PCLPointField* f : *normal)
           cloud.normals.push_back(field_value(record + f->offset, f->datatype));
+      if (label) cloud.labels.push_back(label_value(record + label->offset, label->datatype, path));
     }
   }
   return cloud;
@@ -651,32 +666,56 @@ void check_writable_cloud(const fs::path& path, const PointCloud& cloud) {
     fail(path, "cannot write: " + std::to_string(cloud.normals.size() / 3) + " normals for " +
                    std::to_string(cloud.size()) + " points");
   if (cloud.size() == 0) fail(path, "cannot write an empty cloud (no reader accepts one)");
+  if (cloud.has_labels() && cloud.labels.size() != static_cast<std::size_t>(cloud.size()))
+    fail(path, "cannot write: " + std::to_string(cloud.labels.size()) + " labels for " +
+                   std::to_string(cloud.size()) + " points");
+  const std::string ext = lower_extension(path);
+  if (cloud.has_labels() && ext != ".pcd" && ext != ".ply")
+    fail(path, "cannot write labels to a " + ext + " file; use .ply or .pcd");
 }
 
+// Records of 4-byte fields: x y z [normal_x normal_y normal_z] [rgb label]. PCL's PLY writer turns
+// a packed rgb field into red/green/blue properties, which viewers colour points by.
 pcl::PCLPointCloud2 to_blob(const PointCloud& cloud) {
   pcl::PCLPointCloud2 blob;
-  const char* names[] = {"x", "y", "z", "normal_x", "normal_y", "normal_z"};
-  const std::size_t channels = cloud.has_normals() ? 6 : 3;
-  for (std::size_t c = 0; c < channels; ++c) {
+  using F = pcl::PCLPointField;
+  std::vector<std::pair<const char*, std::uint8_t>> fields = {
+      {"x", F::FLOAT32}, {"y", F::FLOAT32}, {"z", F::FLOAT32}};
+  if (cloud.has_normals())
+    fields.insert(fields.end(),
+                  {{"normal_x", F::FLOAT32}, {"normal_y", F::FLOAT32}, {"normal_z", F::FLOAT32}});
+  if (cloud.has_labels()) fields.insert(fields.end(), {{"rgb", F::FLOAT32}, {"label", F::UINT32}});
+  for (std::size_t c = 0; c < fields.size(); ++c) {
     pcl::PCLPointField f;
-    f.name = names[c];
+    f.name = fields[c].first;
     f.offset = static_cast<std::uint32_t>(4 * c);
-    f.datatype = pcl::PCLPointField::FLOAT32;
+    f.datatype = fields[c].second;
     f.count = 1;
     blob.fields.push_back(f);
   }
-  const auto n = static_cast<std::size_t>(cloud.size());
+  const std::size_t n = static_cast<std::size_t>(cloud.size()), step = 4 * fields.size();
   blob.width = static_cast<std::uint32_t>(n);
   blob.height = 1;
-  blob.point_step = static_cast<std::uint32_t>(4 * channels);
-  blob.row_step = static_cast<std::uint32_t>(4 * channels * n);
+  blob.point_step = static_cast<std::uint32_t>(step);
+  blob.row_step = static_cast<std::uint32_t>(step * n);
   blob.is_bigendian = std::endian::native == std::endian::big;
   blob.is_dense =
       std::all_of(cloud.points.begin(), cloud.points.end(), [](float v) { return std::isfinite(v); });
-  blob.data.resize(4 * channels * n);
+  blob.data.resize(step * n);
   for (std::size_t i = 0; i < n; ++i) {
-    std::memcpy(&blob.data[4 * channels * i], &cloud.points[3 * i], 12);
-    if (channels == 6) std::memcpy(&blob.data[4 * channels * i + 12], &cloud.normals[3 * i], 12);
+    std::uint8_t* record = &blob.data[step * i];
+    std::memcpy(record, &cloud.points[3 * i], 12);
+    record += 12;
+    if (cloud.has_normals()) {
+      std::memcpy(record, &cloud.normals[3 * i], 12);
+      record += 12;
+    }
+    if (cloud.has_labels()) {
+      const std::uint32_t rgb = label_colour(cloud.labels[i]);
+      const auto label = static_cast<std::uint32_t>(cloud.labels[i]);
+      std::memcpy(record, &rgb, 4);
+      std::memcpy(record + 4, &label, 4);
+    }
   }
   return blob;
 }
@@ -761,6 +800,14 @@ void write_bin(const fs::path& path, const PointCloud& cloud) {
 }
 
 }  // namespace
+
+std::uint32_t label_colour(std::int32_t label) {
+  // Green then earth brown (non-ground / ground in the terrain model), then well-separated hues.
+  static constexpr std::uint32_t palette[] = {0x1f9e2c, 0x8c5a2b, 0x1f77b4, 0xd62728, 0x9467bd, 0xff7f0e,
+                                              0x17becf, 0xe377c2, 0xbcbd22, 0x7f7f7f, 0x393b79, 0xf7b6d2};
+  constexpr auto size = static_cast<std::int32_t>(std::size(palette));
+  return palette[((label % size) + size) % size];
+}
 
 std::vector<std::string> point_cloud_extensions() { return extensions(); }
 

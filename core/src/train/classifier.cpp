@@ -6,26 +6,9 @@
 #include <cmath>
 #include <numeric>
 
+#include "train/softmax_rows.hpp"
+
 namespace pcv {
-namespace {
-
-template <class T>
-Tensor softmax_rows(const Tensor& logits) {
-  const std::int64_t b = logits.shape()[0], k = logits.shape()[1];
-  Tensor out(kFloat64, {b, k});
-  const T* x = logits.data<T>();
-  double* p = out.data<double>();
-  for (std::int64_t i = 0; i < b; ++i) {
-    const T* row = x + i * k;
-    const double top = *std::max_element(row, row + k);
-    double sum = 0;
-    for (std::int64_t j = 0; j < k; ++j) sum += p[i * k + j] = std::exp(double(row[j]) - top);
-    for (std::int64_t j = 0; j < k; ++j) p[i * k + j] /= sum;
-  }
-  return out;
-}
-
-}  // namespace
 
 Classifier::Classifier(const Registry& registry, Model model, const std::string& where)
     : model_(std::move(model)), where_(where) {
@@ -33,6 +16,9 @@ Classifier::Classifier(const Registry& registry, Model model, const std::string&
     throw Error(where + ": a classifier has one graph input; this graph has " +
                 std::to_string(model_.graph.inputs.size()));
   if (model_.labels.empty()) throw Error(where + ": the model has no label names ('pcv.labels' metadata)");
+  if (model_.metadata.contains(kTaskKey))
+    throw Error(where + ": a " + model_.metadata.at(kTaskKey) +
+                " model, not a classifier (pcv segment runs it)");
   preprocessing_ = Preprocessing::from_json(model_.preprocessing);
   // Inference only: batch norms can be folded into the layers before them.
   TensorMap stored(model_.tensors.begin(), model_.tensors.end());
@@ -51,7 +37,7 @@ Tensor Classifier::probabilities(const Tensor& batch, int threads) {
     throw Error(where_ + ": output '" + model_.graph.outputs[0] + "' has shape " +
                 shape_string(logits.shape()) + ", expected [" + std::to_string(batch.shape()[0]) + ", " +
                 std::to_string(k) + "] (batch, labels)");
-  return same_dtype(logits.dtype(), kFloat64) ? softmax_rows<double>(logits) : softmax_rows<float>(logits);
+  return detail::softmax_rows(logits);
 }
 
 Evaluation evaluate(Classifier& classifier, const PointCloudDataset& data, std::int64_t batch_size,

@@ -35,15 +35,33 @@ std::vector<double> ConfusionMatrix::per_class_accuracy() const {
   return out;
 }
 
-double ConfusionMatrix::mean_class_accuracy() const {
+namespace {
+
+double mean_of_defined(const std::vector<double>& values) {
   double sum = 0;
   int seen = 0;
-  for (double a : per_class_accuracy())
+  for (double a : values)
     if (!std::isnan(a)) {
       sum += a;
       ++seen;
     }
   return seen > 0 ? sum / seen : 0.0;
 }
+
+}  // namespace
+
+double ConfusionMatrix::mean_class_accuracy() const { return mean_of_defined(per_class_accuracy()); }
+
+std::vector<double> ConfusionMatrix::iou() const {
+  std::vector<double> out(n_, std::nan(""));
+  for (std::size_t c = 0; c < n_; ++c) {
+    std::int64_t union_count = -count(c, c);  // counted in both the row and the column
+    for (std::size_t j = 0; j < n_; ++j) union_count += count(c, j) + count(j, c);
+    if (union_count > 0) out[c] = double(count(c, c)) / double(union_count);
+  }
+  return out;
+}
+
+double ConfusionMatrix::mean_iou() const { return mean_of_defined(iou()); }
 
 }  // namespace pcv

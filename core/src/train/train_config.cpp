@@ -26,7 +26,8 @@ TrainConfig TrainConfig::from_file(const std::filesystem::path& path) {
   return from_json(text.str(), path.parent_path(), path.string());
 }
 
-// {"model": "...", "data": {"train": "...", "val": "...", "val_every": 10, "preprocessing": {...},
+// {"task": "classification", "model": "...", "data": {"train": "...", "val": "...", "val_every": 10,
+//  "blocks_per_cloud": 1, "preprocessing": {...},
 //  "augmentation": {...}}, "loss": {"op": "nn.cross_entropy", "attrs": {...}, "weight": "..."}, "optimizer":
 //  {...}, "schedule": {...}, "epochs": 10, "batch_size": 32, "seed": 0, "threads": 0, "output_dir": "..."}
 TrainConfig TrainConfig::from_json(std::string_view json, const std::filesystem::path& base,
@@ -34,6 +35,9 @@ TrainConfig TrainConfig::from_json(std::string_view json, const std::filesystem:
   detail::JsonFields f(json, where);
   TrainConfig c;
   std::string model, output_dir = c.output_dir.string();
+  f.read("task", c.task);
+  if (c.task != "classification" && c.task != "segmentation")
+    f.fail("'task' must be \"classification\" or \"segmentation\" (got \"" + c.task + "\")");
   f.read("model", model);
   if (model.empty()) f.fail("'model' (the initial model file) is missing");
   c.model = resolve(base, model);
@@ -58,11 +62,13 @@ TrainConfig TrainConfig::from_json(std::string_view json, const std::filesystem:
   data.read("train", train);
   data.read("val", val);
   data.read("val_every", c.val_every);
+  data.read("blocks_per_cloud", c.blocks_per_cloud);
   data.read("preprocessing", pre);
   data.read("augmentation", aug);
   data.finish();
   if (train.empty()) data.fail("'train' (a folder of class folders or a file list) is missing");
   if (c.val_every < 0 || c.val_every == 1) data.fail("'val_every' must be 0 (none) or >= 2");
+  if (c.blocks_per_cloud < 1) data.fail("'blocks_per_cloud' must be >= 1");
   c.train_data = resolve(base, train);
   c.val_data = resolve(base, val);
   c.preprocessing = Preprocessing::from_json(pre.dump());
@@ -89,10 +95,12 @@ std::string TrainConfig::to_json() const {
   if (!loss_weight.empty()) loss_json["weight"] = loss_weight;
   nlohmann::json data{{"train", train_data.string()},
                       {"val_every", val_every},
+                      {"blocks_per_cloud", blocks_per_cloud},
                       {"preprocessing", nlohmann::json::parse(preprocessing.to_json())},
                       {"augmentation", nlohmann::json::parse(augmentation.to_json())}};
   if (!val_data.empty()) data["val"] = val_data.string();
-  return nlohmann::json{{"model", model.string()},
+  return nlohmann::json{{"task", task},
+                        {"model", model.string()},
                         {"data", data},
                         {"loss", loss_json},
                         {"optimizer", nlohmann::json::parse(optimizer.to_json())},

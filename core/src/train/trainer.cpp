@@ -21,23 +21,36 @@ namespace {
 
 constexpr const char* kTarget = "pcv.target";
 constexpr const char* kLoss = "pcv.loss";
-constexpr const char* kProbs = "pcv.probs";           // the loss's class probabilities, with a loss weight
-constexpr const char* kTrainingKey = "pcv.training";  // checkpoint metadata: epoch and history
+constexpr const char* kProbs = "pcv.probs";  // the loss's class probabilities, with a loss weight
+constexpr const char* kPointLogits = "pcv.point_logits";  // segmentation: logits [B, N, C] as [B*N, C]
+constexpr const char* kTrainingKey = "pcv.training";      // checkpoint metadata: epoch and history
 constexpr const char* kOptimizerPrefix = "optimizer/";
 
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+bool segmentation(const TrainConfig& c) { return c.task == "segmentation"; }
+
 // The model's graph with the loss appended: (logits, target) -> loss, or with a loss weight
-// (embedding, weight, target) -> (loss, class probabilities).
-Graph training_graph(const Graph& g, const TrainConfig& c) {
+// (embedding, weight, target) -> (loss, class probabilities). A segmentation model's logits
+// [B, N, C] are flattened to [B*N, C] first; the target comes flattened to [B*N].
+Graph training_graph(const Graph& g, const TrainConfig& c, std::size_t classes) {
   if (g.inputs.size() != 1)
-    throw Error(c.model.string() + ": a classifier graph has one input (the clouds); this one has " +
+    throw Error(c.model.string() + ": a " + c.task + " graph has one input (the clouds); this one has " +
                 std::to_string(g.inputs.size()));
   Graph t = g;
   t.inputs.push_back({kTarget, kInt64, {-1}});
-  if (c.loss_weight.empty()) {
+  if (segmentation(c)) {
+    if (!c.loss_weight.empty()) throw Error("training config: segmentation takes no loss weight");
+    t.nodes.push_back({"flatten_points",
+                       "nn.reshape",
+                       {{"shape", std::vector<std::int64_t>{-1, static_cast<std::int64_t>(classes)}}},
+                       {g.outputs.at(0)},
+                       {kPointLogits}});
+    t.nodes.push_back({"loss", c.loss_op, c.loss_attrs, {kPointLogits, kTarget}, {kLoss}});
+    t.outputs = {kLoss, kPointLogits};
+  } else if (c.loss_weight.empty()) {
     t.nodes.push_back({"loss", c.loss_op, c.loss_attrs, {g.outputs.at(0), kTarget}, {kLoss}});
     t.outputs = {kLoss, g.outputs.at(0)};
   } else {
@@ -48,9 +61,22 @@ Graph training_graph(const Graph& g, const TrainConfig& c) {
   return t;
 }
 
-PointCloudDataset open_dataset(const std::filesystem::path& p, const std::vector<std::string>& labels) {
+PointCloudDataset open_dataset(const std::filesystem::path& p, const std::vector<std::string>& labels,
+                               const TrainConfig& c) {
+  if (segmentation(c)) {
+    if (labels.empty())
+      throw Error(c.model.string() + ": a segmentation model must name its classes (pcv.labels)");
+    return PointCloudDataset::from_labelled_clouds(p, labels);
+  }
   return std::filesystem::is_directory(p) ? PointCloudDataset::from_class_folders(p, labels)
                                           : PointCloudDataset::from_file_list(p, labels);
+}
+
+// Every dataset index `repeat` times: the items of one epoch.
+std::vector<std::size_t> repeated_indices(std::size_t size, std::int64_t repeat) {
+  std::vector<std::size_t> order(size * static_cast<std::size_t>(repeat));
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i % size;
+  return order;
 }
 
 // Correct predictions (argmax of each row of logits [B, K]) and confusion-matrix entries.
@@ -107,6 +133,7 @@ nlohmann::json history_json(const std::vector<EpochStats>& h) {
          {"train_accuracy", e.train_accuracy},
          {"val_loss", std::isnan(e.val_loss) ? nlohmann::json() : nlohmann::json(e.val_loss)},
          {"val_accuracy", std::isnan(e.val_accuracy) ? nlohmann::json() : nlohmann::json(e.val_accuracy)},
+         {"val_miou", std::isnan(e.val_miou) ? nlohmann::json() : nlohmann::json(e.val_miou)},
          {"seconds", e.seconds},
          {"samples_per_second", e.samples_per_second},
          {"skipped", e.skipped}});
@@ -116,6 +143,7 @@ nlohmann::json history_json(const std::vector<EpochStats>& h) {
 std::vector<EpochStats> history_from_json(const nlohmann::json& j) {
   std::vector<EpochStats> h;
   const auto number = [](const nlohmann::json& v) { return v.is_null() ? std::nan("") : v.get<double>(); };
+  const nlohmann::json null;
   for (const auto& e : j) {
     EpochStats s;
     s.epoch = e.at("epoch").get<std::int64_t>();
@@ -124,6 +152,7 @@ std::vector<EpochStats> history_from_json(const nlohmann::json& j) {
     s.train_accuracy = e.at("train_accuracy").get<double>();
     s.val_loss = number(e.at("val_loss"));
     s.val_accuracy = number(e.at("val_accuracy"));
+    s.val_miou = number(e.value("val_miou", null));
     s.seconds = e.at("seconds").get<double>();
     s.samples_per_second = e.at("samples_per_second").get<double>();
     s.skipped = e.value("skipped", std::int64_t{0});
@@ -134,13 +163,16 @@ std::vector<EpochStats> history_from_json(const nlohmann::json& j) {
 
 std::string csv_log(const std::vector<EpochStats>& h) {
   std::ostringstream out;
-  out << "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds,samples_per_second,skipped\n";
+  out << "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,val_miou,seconds,samples_per_second,"
+         "skipped\n";
   out.precision(8);
   for (const EpochStats& e : h) {
     out << e.epoch << ',' << e.lr << ',' << e.train_loss << ',' << e.train_accuracy << ',';
     if (!std::isnan(e.val_loss)) out << e.val_loss;
     out << ',';
     if (!std::isnan(e.val_accuracy)) out << e.val_accuracy;
+    out << ',';
+    if (!std::isnan(e.val_miou)) out << e.val_miou;
     out << ',' << e.seconds << ',' << e.samples_per_second << ',' << e.skipped << '\n';
   }
   return out.str();
@@ -161,10 +193,10 @@ void Trainer::run(bool resume) {
   const std::filesystem::path model_path = c.output_dir / "model.safetensors";
 
   Model model = Model::load(resume ? checkpoint_path : c.model);
-  PointCloudDataset train_set = open_dataset(c.train_data, model.labels);
+  PointCloudDataset train_set = open_dataset(c.train_data, model.labels, c);
   std::optional<PointCloudDataset> val_set;
   if (!c.val_data.empty())
-    val_set = open_dataset(c.val_data, train_set.labels());
+    val_set = open_dataset(c.val_data, train_set.labels(), c);
   else if (c.val_every > 0) {
     auto [kept, held_out] = train_set.split_every(c.val_every);
     train_set = std::move(kept);
@@ -184,7 +216,8 @@ void Trainer::run(bool resume) {
       stored[name] = t.clone();
   }
   const Graph inference_graph = model.graph;
-  GraphRuntime runtime(registry_, training_graph(inference_graph, c), stored, c.model.string());
+  GraphRuntime runtime(registry_, training_graph(inference_graph, c, model.labels.size()), stored,
+                       c.model.string());
   auto optimizer = Optimizer::create(c.optimizer);
   std::int64_t first_epoch = 0;
   double best_val = -1;
@@ -195,16 +228,20 @@ void Trainer::run(bool resume) {
                   "' metadata)");
     const auto training = nlohmann::json::parse(it->second);
     first_epoch = training.at("epoch").get<std::int64_t>();
-    best_val = training.value("best_val_accuracy", -1.0);
+    best_val = training.value("best_val_score", training.value("best_val_accuracy", -1.0));
     history_ = history_from_json(training.at("history"));
     optimizer->load_state(optimizer_state);
   }
   const int threads = c.threads > 0 ? c.threads : num_threads();
   const std::string input_name = inference_graph.inputs[0].name;
   // What the accuracy is read from: the model's logits, or the loss's class probabilities.
-  const std::string predictions = c.loss_weight.empty() ? inference_graph.outputs[0] : kProbs;
+  const std::string predictions = segmentation(c)         ? kPointLogits
+                                  : c.loss_weight.empty() ? inference_graph.outputs[0]
+                                                          : kProbs;
+  // Targets go in flat: one per cloud, or one per point of every cloud.
+  const auto flat = [](const Tensor& labels) { return labels.reshaped({labels.numel()}); };
   const std::int64_t steps_per_epoch = [&] {
-    const auto n = static_cast<std::int64_t>(train_set.size());
+    const auto n = static_cast<std::int64_t>(train_set.size()) * c.blocks_per_cloud;
     const std::int64_t full = (n + c.batch_size - 1) / c.batch_size;
     return c.max_steps_per_epoch > 0 ? std::min(full, c.max_steps_per_epoch) : full;
   }();
@@ -217,12 +254,13 @@ void Trainer::run(bool resume) {
     out.graph = inference_graph;
     out.labels = model.labels;
     out.preprocessing = model.preprocessing;
+    if (segmentation(c)) out.metadata[kTaskKey] = c.task;
     for (const auto& [name, t] : runtime.stored()) out.tensors[name] = t;
     if (with_training_state) {
       for (const auto& [name, t] : optimizer->state()) out.tensors[kOptimizerPrefix + name] = t;
       out.metadata[kTrainingKey] = nlohmann::json{
           {"epoch", epoch},
-          {"best_val_accuracy", best_val},
+          {"best_val_score", best_val},
           {"history", history_json(history_)},
           {"config", nlohmann::json::parse(
                          c.to_json())}}.dump();
@@ -235,11 +273,11 @@ void Trainer::run(bool resume) {
     EpochStats stats;
     stats.epoch = epoch + 1;
     stats.lr = c.schedule.lr_at(epoch, c.epochs, c.optimizer.lr);
-    std::vector<std::size_t> order(train_set.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::vector<std::size_t> order = repeated_indices(train_set.size(), c.blocks_per_cloud);
     shuffle(order, mix_seed(c.seed, static_cast<std::uint64_t>(epoch)));
     double loss_sum = 0;
-    std::int64_t seen = 0, correct = 0;
+    std::int64_t seen = 0, correct = 0;  // targets: clouds, or points for segmentation
+    std::int64_t clouds_seen = 0;
     for (std::int64_t step = 0; step < steps_per_epoch; ++step) {
       const std::size_t begin = static_cast<std::size_t>(step * c.batch_size);
       const std::size_t end = std::min(order.size(), begin + static_cast<std::size_t>(c.batch_size));
@@ -254,8 +292,9 @@ void Trainer::run(bool resume) {
       RunOptions options;
       options.num_threads = threads;
       options.seed = step_seed;
+      const Tensor target = flat(batch.labels);
       const TensorMap out =
-          runtime.forward_for_training({{input_name, batch.clouds}, {kTarget, batch.labels}}, options);
+          runtime.forward_for_training({{input_name, batch.clouds}, {kTarget, target}}, options);
       const Tensor& loss = out.at(kLoss);
       const double loss_value = scalar(loss);
       if (!std::isfinite(loss_value))
@@ -268,9 +307,10 @@ void Trainer::run(bool resume) {
       optimizer->step(parameters, runtime.gradients(), stats.lr);
       runtime.zero_gradients();
       loss_sum += loss_value * double(b);
-      correct += correct_predictions(out.at(predictions), batch.labels, nullptr);
+      correct += correct_predictions(out.at(predictions), target, nullptr);
       seen += b;
-      samples_this_run += b;
+      clouds_seen += static_cast<std::int64_t>(batch.indices.size());
+      samples_this_run += static_cast<std::int64_t>(batch.indices.size());
       if (on_progress) {
         TrainProgress p;
         p.epoch = epoch + 1;
@@ -290,14 +330,13 @@ void Trainer::run(bool resume) {
     if (seen == 0) throw Error("epoch " + std::to_string(epoch + 1) + ": every sample failed to load");
     stats.train_loss = loss_sum / double(seen);
     stats.train_accuracy = double(correct) / double(seen);
-    stats.val_loss = stats.val_accuracy = std::nan("");
+    stats.val_loss = stats.val_accuracy = stats.val_miou = std::nan("");
 
     confusion_ = ConfusionMatrix(model.labels.size());
     if (val_set && val_set->size() > 0) {
       double val_loss = 0;
       std::int64_t val_seen = 0;
-      std::vector<std::size_t> all(val_set->size());
-      std::iota(all.begin(), all.end(), std::size_t{0});
+      const std::vector<std::size_t> all = repeated_indices(val_set->size(), c.blocks_per_cloud);
       for (std::size_t begin = 0; begin < all.size(); begin += static_cast<std::size_t>(c.batch_size)) {
         const std::size_t end = std::min(all.size(), begin + static_cast<std::size_t>(c.batch_size));
         Batch batch = load_batch(*val_set, std::span(all).subspan(begin, end - begin), c.preprocessing,
@@ -306,24 +345,27 @@ void Trainer::run(bool resume) {
         if (batch.labels.numel() == 0) continue;
         RunOptions options;
         options.num_threads = threads;
-        const TensorMap out = runtime.run({{input_name, batch.clouds}, {kTarget, batch.labels}}, options);
+        const Tensor target = flat(batch.labels);
+        const TensorMap out = runtime.run({{input_name, batch.clouds}, {kTarget, target}}, options);
         val_loss += scalar(out.at(kLoss)) * double(batch.labels.numel());
-        correct_predictions(out.at(predictions), batch.labels, &confusion_);
+        correct_predictions(out.at(predictions), target, &confusion_);
         val_seen += batch.labels.numel();
       }
       if (val_seen > 0) {
         stats.val_loss = val_loss / double(val_seen);
         stats.val_accuracy = confusion_.accuracy();
+        if (segmentation(c)) stats.val_miou = confusion_.mean_iou();
       }
     }
     stats.seconds = seconds_since(epoch_start);
-    stats.samples_per_second = double(seen) / std::max(stats.seconds, 1e-9);
+    stats.samples_per_second = double(clouds_seen) / std::max(stats.seconds, 1e-9);
     history_.push_back(stats);
 
-    // Outputs: the best model so far (by validation accuracy, else the latest), the checkpoint,
-    // the log and the plots; each written atomically.
-    const double score = std::isnan(stats.val_accuracy) ? 0.0 : stats.val_accuracy;
-    if (std::isnan(stats.val_accuracy) || score > best_val) {
+    // Outputs: the best model so far (by validation accuracy or mIoU, else the latest), the
+    // checkpoint, the log and the plots; each written atomically.
+    const double val_score = segmentation(c) ? stats.val_miou : stats.val_accuracy;
+    const double score = std::isnan(val_score) ? 0.0 : val_score;
+    if (std::isnan(val_score) || score > best_val) {
       best_val = std::max(best_val, score);
       save_model(model_path, false, epoch + 1);
     }
