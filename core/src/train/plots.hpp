@@ -1,4 +1,4 @@
-// PNG plots of a training run (drawn with OpenCV, written atomically).
+// PNG plots of a training run, written atomically (drawn by the plots module, modules/plots.hpp).
 #pragma once
 
 #include <pcv/metrics.hpp>

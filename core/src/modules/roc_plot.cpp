@@ -1,29 +1,19 @@
 // The ROC curve of a verification report as a PNG (drawn with OpenCV, written atomically).
-#include <pcv/atomic_file.hpp>
-#include <pcv/error.hpp>
-#include <pcv/verification.hpp>
-
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-namespace pcv {
+#include "modules/drawing.hpp"
+
+namespace pcv::detail::drawing {
 namespace {
 
-const cv::Scalar kCurve(200, 110, 30), kChance(170, 170, 170), kInk(40, 40, 40), kGrid(225, 225, 225),
-    kMinorGrid(242, 242, 242), kMark(30, 130, 240);
+const cv::Scalar kCurve(200, 110, 30), kChance(170, 170, 170), kMinorGrid(242, 242, 242), kMark(30, 130, 240);
 constexpr double kMinFar = 1e-4;  // the left edge; smaller FARs (0 included) are drawn on it
-
-void text(cv::Mat& img, const std::string& s, cv::Point at, double scale = 0.45, cv::Scalar colour = kInk) {
-  cv::putText(img, s, at, cv::FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv::LINE_AA);
-}
 
 }  // namespace
 
-void plot_roc(const std::filesystem::path& path, const VerificationReport& report) {
+void roc(const std::filesystem::path& path, const VerificationReport& report) {
   cv::Mat img(560, 680, CV_8UC3, cv::Scalar(255, 255, 255));
   const cv::Rect plot(70, 50, 580, 440);
   const double decades = -std::log10(kMinFar);
@@ -98,9 +88,7 @@ void plot_roc(const std::filesystem::path& path, const VerificationReport& repor
   entry(1, "chance (TAR = FAR)", kChance, false);
   entry(2, "TAR at the FAR targets", kMark, true);
 
-  std::vector<unsigned char> bytes;
-  if (!cv::imencode(".png", img, bytes)) throw Error(path.string() + ": could not encode the PNG");
-  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  write_png(path, img);
 }
 
-}  // namespace pcv
+}  // namespace pcv::detail::drawing
