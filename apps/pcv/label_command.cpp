@@ -7,6 +7,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -67,6 +68,8 @@ void add_label_command(CLI::App& app, const PluginOptions&) {
       if (it != label_of.end()) cloud.labels[static_cast<std::size_t>(i)] = it->second;
       ++counts[static_cast<std::size_t>(cloud.labels[static_cast<std::size_t>(i)])];
     }
+    if (const auto parent = std::filesystem::path(*out).parent_path(); !parent.empty())
+      std::filesystem::create_directories(parent);
     write_point_cloud(*out, cloud);
     std::printf("%s: %lld points", out->c_str(), static_cast<long long>(cloud.size()));
     for (std::size_t k = 0; k < counts.size(); ++k)

@@ -68,6 +68,7 @@ void add_segment_command(CLI::App& app, const PluginOptions& options) {
         PointCloud cloud = read_point_cloud(file);
         cloud.labels = segmenter.segment(cloud, num_threads(), *batch);
         const fs::path target = output_for(file, *out, many);
+        if (!target.parent_path().empty()) fs::create_directories(target.parent_path());
         write_point_cloud(target, cloud);
         std::vector<std::int64_t> counts(labels.size(), 0);
         for (const std::int32_t l : cloud.labels) ++counts[static_cast<std::size_t>(l)];

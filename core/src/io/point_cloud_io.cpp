@@ -30,6 +30,7 @@ namespace pcv {
 namespace {
 
 namespace fs = std::filesystem;
+using detail::read_bytes;
 
 const std::vector<std::string>& extensions() {
   static const std::vector<std::string> list = {".pcd", ".ply", ".txt", ".xyz", ".csv", ".bin"};
@@ -50,14 +51,6 @@ std::string lower_extension(const fs::path& path) {
 
 [[noreturn]] void fail(const fs::path& path, const std::string& what) {
   throw Error(path.string() + ": " + what);
-}
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, std::string("cannot open: ") + std::strerror(errno));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail(path, std::string("read error: ") + std::strerror(errno));
-  return bytes;
 }
 
 void check_readable_file(const fs::path& path) {
@@ -555,6 +548,14 @@ std::uint32_t label_colour(std::int32_t label) {
                                               0x17becf, 0xe377c2, 0xbcbd22, 0x7f7f7f, 0x393b79, 0xf7b6d2};
   constexpr auto size = static_cast<std::int32_t>(std::size(palette));
   return palette[((label % size) + size) % size];
+}
+
+std::string detail::read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, std::string("cannot open: ") + std::strerror(errno));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) fail(path, std::string("read error: ") + std::strerror(errno));
+  return bytes;
 }
 
 std::vector<std::string> point_cloud_extensions() { return extensions(); }

@@ -31,6 +31,7 @@ namespace pcv {
 namespace {
 
 namespace fs = std::filesystem;
+using detail::read_bytes;
 
 [[noreturn]] void fail(const fs::path& path, const std::string& what) {
   throw Error(path.string() + ": " + what);
@@ -45,14 +46,6 @@ namespace fs = std::filesystem;
 void silence_pcl() {
   static std::once_flag once;
   std::call_once(once, [] { pcl::console::setVerbosityLevel(pcl::console::L_ALWAYS); });
-}
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, std::string("cannot open: ") + std::strerror(errno));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail(path, std::string("read error: ") + std::strerror(errno));
-  return bytes;
 }
 
 const pcl::PCLPointField* find_field(const pcl::PCLPointCloud2& blob,

@@ -6,25 +6,17 @@
 #include <cmath>
 #include <numeric>
 
-#include "train/softmax_rows.hpp"
+#include "train/inference.hpp"
 
 namespace pcv {
 
 Classifier::Classifier(const Registry& registry, Model model, const std::string& where)
     : model_(std::move(model)), where_(where) {
-  if (model_.graph.inputs.size() != 1)
-    throw Error(where + ": a classifier has one graph input; this graph has " +
-                std::to_string(model_.graph.inputs.size()));
-  if (model_.labels.empty()) throw Error(where + ": the model has no label names ('pcv.labels' metadata)");
   if (model_.metadata.contains(kTaskKey))
     throw Error(where + ": a " + model_.metadata.at(kTaskKey) +
                 " model, not a classifier (pcv segment runs it)");
+  runtime_ = detail::inference_runtime(registry, model_, "classifier", where);
   preprocessing_ = Preprocessing::from_json(model_.preprocessing);
-  // Inference only: batch norms can be folded into the layers before them.
-  TensorMap stored(model_.tensors.begin(), model_.tensors.end());
-  model_.tensors.clear();  // the runtime's copy of the map is the one kept
-  Graph graph = prepare_for_inference(registry, model_.graph, stored);
-  runtime_ = std::make_unique<GraphRuntime>(registry, std::move(graph), std::move(stored), where);
 }
 
 Tensor Classifier::probabilities(const Tensor& batch, int threads) {

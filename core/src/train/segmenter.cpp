@@ -1,5 +1,4 @@
 #include <pcv/error.hpp>
-#include <pcv/graph_passes.hpp>
 #include <pcv/segmenter.hpp>
 
 #include <algorithm>
@@ -7,7 +6,7 @@
 #include <limits>
 #include <numeric>
 
-#include "train/softmax_rows.hpp"
+#include "train/inference.hpp"
 
 namespace pcv {
 namespace {
@@ -98,15 +97,8 @@ Segmenter::Segmenter(const Registry& registry, Model model, const std::string& w
   if (task == model_.metadata.end() || task->second != "segmentation")
     throw Error(where +
                 ": not a segmentation model (no pcv.task = segmentation; pcv classify runs classifiers)");
-  if (model_.graph.inputs.size() != 1)
-    throw Error(where + ": a segmentation model has one graph input; this graph has " +
-                std::to_string(model_.graph.inputs.size()));
-  if (model_.labels.empty()) throw Error(where + ": the model has no label names ('pcv.labels' metadata)");
+  runtime_ = detail::inference_runtime(registry, model_, "segmentation model", where);
   preprocessing_ = Preprocessing::from_json(model_.preprocessing);
-  TensorMap stored(model_.tensors.begin(), model_.tensors.end());
-  model_.tensors.clear();  // the runtime's copy of the map is the one kept
-  Graph graph = prepare_for_inference(registry, model_.graph, stored);
-  runtime_ = std::make_unique<GraphRuntime>(registry, std::move(graph), std::move(stored), where);
 }
 
 std::vector<std::int32_t> Segmenter::segment(const PointCloud& cloud, int threads, std::int64_t batch_size) {
