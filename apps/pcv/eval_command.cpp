@@ -1,6 +1,7 @@
 // pcv eval MODEL DATA: accuracy of a classifier over labelled class folders or a list file, or the
 // per-class IoU of a segmentation model over a folder of labelled clouds.
 #include <pcv/classifier.hpp>
+#include <pcv/error.hpp>
 #include <pcv/segmenter.hpp>
 #include <pcv/threads.hpp>
 
@@ -94,6 +95,17 @@ nlohmann::json segmentation_json(const Evaluation& e, const std::vector<std::str
   return report;
 }
 
+// --record: the report, without the per-file failures, as the model file's pcv.evaluation
+// metadata; the file is rewritten atomically.
+void record_evaluation(const std::string& model_path, const std::string& data, nlohmann::json report) {
+  report.erase("failures");
+  report["data"] = data;
+  Model model = Model::load(model_path);
+  model.metadata[kEvaluationKey] = report.dump();
+  model.save(model_path);
+  std::fprintf(stderr, "recorded the evaluation in %s (%s)\n", model_path.c_str(), kEvaluationKey);
+}
+
 bool is_segmentation(const Model& model) {
   const auto task = model.metadata.find(kTaskKey);
   return task != model.metadata.end() && task->second == "segmentation";
@@ -115,6 +127,8 @@ void add_eval_command(CLI::App& app, const PluginOptions& options) {
   auto dir = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   auto batch = std::make_shared<std::int64_t>(32);
+  auto record = std::make_shared<bool>(false);
+  auto held_out = std::make_shared<int>(0);
   cmd->add_option("model", *model_path, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
   cmd->add_option("data", *dir,
                   "Folder of class folders, or a list file of `path label` lines; for a segmentation model, "
@@ -125,11 +139,20 @@ void add_eval_command(CLI::App& app, const PluginOptions& options) {
   cmd->add_option("--batch-size", *batch, "Clouds per forward pass")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->callback([&options, model_path, dir, json, batch] {
+  cmd->add_flag("--record", *record,
+                "Also store the result (as --json gives it, with DATA as given) in the model file's "
+                "pcv.evaluation metadata, rewriting the file atomically");
+  cmd->add_option("--held-out", *held_out,
+                  "Classifiers: evaluate only the samples that training with \"val_every\": K held out "
+                  "(the K-th, 2K-th, ... of each class in name order)")
+      ->check(CLI::Range(2, 1000000));
+  cmd->callback([&options, model_path, dir, json, batch, record, held_out] {
     Registry registry;
     load_plugins(registry, options, /*quiet=*/false);
     Model model = Model::load(*model_path);
     if (is_segmentation(model)) {
+      if (*held_out > 0)
+        throw Error("--held-out is for classifiers; give a segmentation model a folder of its own");
       Segmenter segmenter(registry, std::move(model), *model_path);
       const PointCloudDataset data = PointCloudDataset::from_labelled_clouds(*dir, segmenter.labels());
       ProgressBar bar("eval");
@@ -139,16 +162,19 @@ void add_eval_command(CLI::App& app, const PluginOptions& options) {
       });
       bar.finish();
       for (const std::string& f : e.failures) std::fprintf(stderr, "pcv: warning: skipped %s\n", f.c_str());
+      const nlohmann::json report = segmentation_json(e, segmenter.labels());
       if (*json)
-        std::cout << segmentation_json(e, segmenter.labels()).dump(2) << "\n";
+        std::cout << report.dump(2) << "\n";
       else
         print_segmentation_report(e, segmenter.labels());
+      if (*record) record_evaluation(*model_path, *dir, report);
       return;
     }
     Classifier classifier(registry, std::move(model), *model_path);
-    const PointCloudDataset data = std::filesystem::is_directory(*dir)
-                                       ? PointCloudDataset::from_class_folders(*dir)
-                                       : PointCloudDataset::from_file_list(*dir, classifier.labels());
+    PointCloudDataset data = std::filesystem::is_directory(*dir)
+                                 ? PointCloudDataset::from_class_folders(*dir)
+                                 : PointCloudDataset::from_file_list(*dir, classifier.labels());
+    if (*held_out > 0) data = data.split_every(*held_out).second;
     ProgressBar bar("eval");
     const Evaluation e =
         evaluate(classifier, data, *batch, num_threads(), [&](std::size_t done, std::size_t total) {
@@ -157,10 +183,14 @@ void add_eval_command(CLI::App& app, const PluginOptions& options) {
         });
     bar.finish();
     for (const std::string& f : e.failures) std::fprintf(stderr, "pcv: warning: skipped %s\n", f.c_str());
+    const nlohmann::json report = report_json(e, classifier.labels());
     if (*json)
-      std::cout << report_json(e, classifier.labels()).dump(2) << "\n";
+      std::cout << report.dump(2) << "\n";
     else
       print_report(e, classifier.labels());
+    if (*record)
+      record_evaluation(*model_path, *held_out > 0 ? *dir + " --held-out " + std::to_string(*held_out) : *dir,
+                        report);
   });
 }
 

@@ -161,6 +161,10 @@ TEST_F(SegmentationTraining, PerPointModelLearnsAndSegmenterEvaluatesIt) {
 
   const Model trained = Model::load(dir_ / "out" / "model.safetensors");
   EXPECT_EQ(trained.metadata.at(kTaskKey), "segmentation");
+  // The best model records the validation it was chosen by.
+  const std::string& validation = trained.metadata.at(kValidationKey);
+  EXPECT_THAT(validation, HasSubstr("\"miou\""));
+  EXPECT_THAT(validation, HasSubstr("\"iou\":{\"box\""));
   Segmenter segmenter(test::builtin_plugins(), trained, "trained");
   EXPECT_EQ(segmenter.preprocessing().block_size, 12);
   const Evaluation e =

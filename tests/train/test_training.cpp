@@ -157,6 +157,12 @@ TEST_F(Training, ReachesAccuracyDeterministicallyAndResumes) {
   EXPECT_EQ(resumed.history().back().train_loss, a.history().back().train_loss);
   EXPECT_EQ(resumed.history().back().val_accuracy, a.history().back().val_accuracy);
 
+  // The best model records the validation it was chosen by.
+  const std::string validation =
+      Model::load(dir_ / "run_a" / "model.safetensors").metadata.at(kValidationKey);
+  EXPECT_NE(validation.find("\"accuracy\""), std::string::npos) << validation;
+  EXPECT_NE(validation.find("every 5th sample of each class of data"), std::string::npos) << validation;
+
   // The trained model file classifies with the preprocessing it recorded.
   Classifier classifier(test::builtin_plugins(), Model::load(dir_ / "run_a" / "model.safetensors"),
                         "trained");

@@ -18,6 +18,10 @@ inline constexpr const char* kGraphKey = "pcv.graph";                  // Graph:
 inline constexpr const char* kLabelsKey = "pcv.labels";                // JSON list of class names
 inline constexpr const char* kPreprocessingKey = "pcv.preprocessing";  // JSON object, see datasets
 inline constexpr const char* kTaskKey = "pcv.task";  // "segmentation"; absent for classifiers
+// JSON written by pcv train into the best model: the validation result it was chosen by.
+inline constexpr const char* kValidationKey = "pcv.validation";
+// JSON written by pcv eval --record: the latest evaluation of the model on named data.
+inline constexpr const char* kEvaluationKey = "pcv.evaluation";
 inline constexpr int kModelFormatVersion = 1;
 
 struct Model {

@@ -178,6 +178,32 @@ std::string csv_log(const std::vector<EpochStats>& h) {
   return out.str();
 }
 
+// What the best model was chosen by, for its metadata: the epoch and its validation scores.
+std::string validation_json(const EpochStats& e, const ConfusionMatrix& m,
+                            const std::vector<std::string>& labels, const TrainConfig& c) {
+  nlohmann::json per_class = nlohmann::json::object(), iou = nlohmann::json::object();
+  const auto acc = m.per_class_accuracy(), ious = m.iou();
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (!std::isnan(acc[i])) per_class[labels[i]] = acc[i];
+    if (!std::isnan(ious[i])) iou[labels[i]] = ious[i];
+  }
+  nlohmann::json j{
+      {"epoch", e.epoch},
+      {"data", c.val_data.empty() ? "every " + std::to_string(c.val_every) + "th sample of each class of " +
+                                        c.train_data.filename().string()
+                                  : c.val_data.filename().string()},
+      {"n", m.total()},
+      {"loss", e.val_loss},
+      {"accuracy", m.accuracy()},
+      {"mean_class_accuracy", m.mean_class_accuracy()},
+      {"per_class_accuracy", per_class}};
+  if (segmentation(c)) {
+    j["miou"] = m.mean_iou();
+    j["iou"] = iou;
+  }
+  return j.dump();
+}
+
 }  // namespace
 
 Trainer::Trainer(const Registry& registry, TrainConfig config)
@@ -248,9 +274,10 @@ void Trainer::run(bool resume) {
   const auto run_start = Clock::now();
   std::int64_t samples_this_run = 0;
 
-  const auto save_model = [&](const std::filesystem::path& path, bool with_training_state,
-                              std::int64_t epoch) {
+  const auto save_model = [&](const std::filesystem::path& path, bool with_training_state, std::int64_t epoch,
+                              const std::string& validation = "") {
     Model out;
+    if (!validation.empty()) out.metadata[kValidationKey] = validation;
     out.graph = inference_graph;
     out.labels = model.labels;
     out.preprocessing = model.preprocessing;
@@ -367,7 +394,8 @@ void Trainer::run(bool resume) {
     const double score = std::isnan(val_score) ? 0.0 : val_score;
     if (std::isnan(val_score) || score > best_val) {
       best_val = std::max(best_val, score);
-      save_model(model_path, false, epoch + 1);
+      save_model(model_path, false, epoch + 1,
+                 std::isnan(val_score) ? "" : validation_json(stats, confusion_, model.labels, c));
     }
     save_model(checkpoint_path, true, epoch + 1);
     write_file_atomically(c.output_dir / "log.csv", csv_log(history_));
