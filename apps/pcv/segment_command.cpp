@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "progress_bar.hpp"
 #include "table.hpp"
 
 namespace pcv::cli {
@@ -66,7 +67,13 @@ void add_segment_command(CLI::App& app, const PluginOptions& options) {
     for (const std::string& file : *files) {
       try {
         PointCloud cloud = read_point_cloud(file);
-        cloud.labels = segmenter.segment(cloud, num_threads(), *batch);
+        ProgressBar bar("segment");
+        cloud.labels =
+            segmenter.segment(cloud, num_threads(), *batch, [&](std::size_t done, std::size_t total) {
+              bar.update(double(done), double(total),
+                         std::to_string(done) + "/" + std::to_string(total) + " tiles");
+            });
+        bar.finish();
         const fs::path target = output_for(file, *out, many);
         if (!target.parent_path().empty()) fs::create_directories(target.parent_path());
         write_point_cloud(target, cloud);

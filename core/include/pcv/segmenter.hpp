@@ -29,8 +29,11 @@ class Segmenter {
   // so the cloud is cut into such tiles in x-y, overlapping by half; each tile is sampled to
   // num_points as in training and run, every tile point takes the class probabilities of its
   // nearest sampled point, and a point's label is the argmax of its tiles' summed probabilities.
-  // Deterministic. `batch_size` tiles go through the network at once.
-  std::vector<std::int32_t> segment(const PointCloud& cloud, int threads = 0, std::int64_t batch_size = 8);
+  // Deterministic. `batch_size` tiles go through the network at once; `progress` hears of each
+  // batch (tiles done, tiles in all).
+  std::vector<std::int32_t> segment(
+      const PointCloud& cloud, int threads = 0, std::int64_t batch_size = 8,
+      const std::function<void(std::size_t done, std::size_t total)>& progress = {});
 
  private:
   Model model_;

@@ -101,7 +101,8 @@ Segmenter::Segmenter(const Registry& registry, Model model, const std::string& w
   preprocessing_ = Preprocessing::from_json(model_.preprocessing);
 }
 
-std::vector<std::int32_t> Segmenter::segment(const PointCloud& cloud, int threads, std::int64_t batch_size) {
+std::vector<std::int32_t> Segmenter::segment(const PointCloud& cloud, int threads, std::int64_t batch_size,
+                                             const std::function<void(std::size_t, std::size_t)>& progress) {
   if (cloud.size() == 0) throw Error("cannot segment an empty cloud");
   if (batch_size < 1) throw Error("segment: batch_size must be at least 1");
   const auto k = static_cast<std::int64_t>(model_.labels.size());
@@ -142,6 +143,7 @@ std::vector<std::int32_t> Segmenter::segment(const PointCloud& cloud, int thread
         for (std::int64_t c = 0; c < k; ++c)
           votes[static_cast<std::size_t>(points[j] * k + c)] += p[row[j] * k + c];
     }
+    if (progress) progress(end, tiles.size());
   }
   std::vector<std::int32_t> labels(static_cast<std::size_t>(cloud.size()));
   for (std::size_t i = 0; i < labels.size(); ++i) {
