@@ -23,7 +23,9 @@ build: configure
 
 # The main job on bundled data: train a small PointNet-style classifier on data/demo/shapes,
 # evaluate it, and classify a few clouds with the trained model file; then classify synthetic
-# furniture (data/demo/furniture) with the shipped ModelNet10 PointConv model.
+# furniture (data/demo/furniture) with the shipped ModelNet10 PointConv model, and label the
+# ground of a synthetic terrain scan (data/demo/terrain) with the shipped ground model, scored
+# against the scene's own ground truth.
 demo: build
 	$(BUILD)/bin/pcv plugins
 	@echo
@@ -34,6 +36,10 @@ demo: build
 	$(BUILD)/bin/pcv classify $(BUILD)/demo/model.safetensors data/demo/shapes/*/*_000.xyz
 	@echo
 	$(BUILD)/bin/pcv classify data/models/pointconv_cls_mn10.safetensors data/demo/furniture/*.xyz
+	@echo
+	$(BUILD)/bin/pcv segment data/models/pointconv_seg_ground.safetensors data/demo/terrain/scene.xyz --out $(BUILD)/demo/scene_segmented.ply
+	$(BUILD)/bin/pcv label data/demo/terrain/scene.xyz --subset data/demo/terrain/scene-ground.xyz --out $(BUILD)/demo/terrain/scene.ply
+	$(BUILD)/bin/pcv eval data/models/pointconv_seg_ground.safetensors $(BUILD)/demo/terrain
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Trains data/models/pointconv_seg_ground.safetensors from scratch: a half-width PointConv
+# Trains data/models/pointconv_seg_ground.safetensors from scratch: a quarter-width PointConv
 # encoder-decoder (tools/models/pointconv_graphs.py segmentation) labelling ground / non-ground on
 # the ISPRS terrain samples in ../shared/data/terrain. The labels come from each sample's ground
 # file (`pcv label`); one sample per site (12, 24, 42, 54; sites 3, 6, 7 have one sample each) is
@@ -16,7 +16,7 @@ for n in 11 12 21 22 23 24 31 41 42 51 52 53 54 61 71; do
   build/bin/pcv label "$data/samp$n-utm.pcd" --subset "$data/samp$n-utm-ground.pcd" --out "runs/terrain/$part/samp$n.ply"
 done
 if [ "${1:-}" != "--resume" ]; then
-  /usr/bin/python3 tools/models/pointconv_graphs.py segmentation --width 0.5 --points 2048 --classes 2 \
+  /usr/bin/python3 tools/models/pointconv_graphs.py segmentation --width 0.25 --points 2048 --classes 2 \
     --labels non-ground,ground --seed 5 --out "$out/init.safetensors"
 fi
 build/bin/pcv train data/models/pointconv_seg_ground.train.json ${1:-}
