@@ -29,7 +29,7 @@ check "ops --json has schemas and defaults" json_ok "$tmp/ops.json" \
 "$pcv" ops nosuch > "$tmp/out" 2> "$tmp/err"; rc=$?
 check "unknown plugin exits non-zero" test $rc -ne 0
 check "unknown plugin: one line on stderr" test "$(wc -l < "$tmp/err")" -eq 1
-check "unknown plugin names it" grep -q "^pcv: error: no plugin named 'nosuch' is loaded (loaded: example_c, losses, nn, pointconv, upsample)" "$tmp/err"
+check "unknown plugin names it" grep -q "^pcv: error: no plugin named 'nosuch' is loaded (loaded: example_c, face, losses, nn, pointconv, upsample)" "$tmp/err"
 
 "$pcv" --plugin-path "$zoo" plugins > "$tmp/zoo" 2> "$tmp/zoo.err"; rc=$?
 check "bad plugins do not stop the listing" test $rc -eq 0
