@@ -18,5 +18,6 @@ void add_verify_command(CLI::App& app, const PluginOptions& options);
 void add_run_command(CLI::App& app, const PluginOptions& options);
 void add_label_command(CLI::App& app, const PluginOptions& options);
 void add_segment_command(CLI::App& app, const PluginOptions& options);
+void add_faces_command(CLI::App& app, const PluginOptions& options);
 
 }  // namespace pcv::cli

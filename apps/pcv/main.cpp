@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   pcv::cli::add_train_command(app, options);
   pcv::cli::add_rf_command(app, options);
   pcv::cli::add_verify_command(app, options);
+  pcv::cli::add_faces_command(app, options);
   pcv::cli::add_label_command(app, options);
 
   try {

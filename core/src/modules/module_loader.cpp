@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 
+#include "modules/image_io.hpp"
 #include "modules/module_loader.hpp"
 #include "modules/pcl_cloud_io.hpp"
 #include "modules/plots.hpp"
@@ -46,6 +47,11 @@ const PclCloudIo& pcl_cloud_io() {
 const PlotsApi& plots() {
   static const PlotsApi& api = module_api<PlotsApi>("pcv_plots", "pcv_plots_api", "PNG plots (OpenCV)");
   return api;
+}
+
+const ImageIo& image_io() {
+  static const ImageIo& io = module_api<ImageIo>("pcv_image_io", "pcv_image_io", "images (OpenCV codecs)");
+  return io;
 }
 
 }  // namespace pcv::detail

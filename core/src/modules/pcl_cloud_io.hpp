@@ -7,12 +7,11 @@
 #include <pcv/point_cloud.hpp>
 
 #include <filesystem>
-#include <string>
+
+#include "io/file_bytes.hpp"
 
 namespace pcv::detail {
 
-// A whole file's bytes; throws pcv::Error naming the file (libpcv's, used by the module too).
-std::string read_bytes(const std::filesystem::path& path);
 
 struct PclCloudIo {
   // Reads a .pcd (pcd) or .ply whose structure read_point_cloud() has already checked. Throws

@@ -1,0 +1,177 @@
+// pcv faces align IN_DIR OUT_DIR: detect, find landmarks and align every face of a folder of images
+// (the face plugin's face.detect, face.landmarks and face.align), one crop and one JSON record each.
+#include <pcv/atomic_file.hpp>
+#include <pcv/error.hpp>
+#include <pcv/image.hpp>
+#include <pcv/threads.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "commands.hpp"
+#include "progress_bar.hpp"
+
+namespace pcv::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct AlignOptions {
+  std::string in_dir, out_dir, detector = "hog", template_name = "arcface", landmark_model;
+  std::int64_t upsample = 0, size = 112;
+  int jobs = 0;
+};
+
+// One worker's kernels: dlib's detector keeps scratch state, so each worker has its own.
+struct Pipeline {
+  Kernel detect, landmarks, align;
+  Pipeline(const Registry& r, const AlignOptions& o)
+      : detect(r.create_kernel("face.detect", {{"detector", o.detector}, {"upsample", o.upsample}})),
+        landmarks(r.create_kernel("face.landmarks", {{"model", o.landmark_model}})),
+        align(r.create_kernel("face.align", {{"template", o.template_name}, {"size", o.size}})) {}
+};
+
+std::vector<float> floats(const Tensor& t, std::int64_t offset, std::int64_t count) {
+  const float* p = t.data<float>() + offset;
+  return {p, p + count};
+}
+
+// Aligns one image's faces; writes <stem>_<k>.png and <stem>.json; returns the number of faces.
+std::int64_t align_image(const Pipeline& p, const fs::path& file, const fs::path& out_dir) {
+  const Tensor image = read_image(file);
+  const auto found = p.detect.forward({image});
+  const std::int64_t faces = found[0].shape()[0];
+  nlohmann::json record = {{"image", file.string()},
+                           {"width", image.shape()[1]},
+                           {"height", image.shape()[0]},
+                           {"channels", image.shape()[2]},
+                           {"faces", nlohmann::json::array()}};
+  if (faces > 0) {
+    const auto marks = p.landmarks.forward({image, found[0]});
+    const auto aligned = p.align.forward({image, marks[1]});
+    const Shape& crop_shape = aligned[0].shape();
+    const std::int64_t crop_bytes = crop_shape[1] * crop_shape[2] * crop_shape[3];
+    for (std::int64_t f = 0; f < faces; ++f) {
+      const std::string crop = file.stem().string() + "_" + std::to_string(f) + ".png";
+      Tensor one = Tensor::empty(kUInt8, {crop_shape[1], crop_shape[2], crop_shape[3]});
+      std::copy_n(aligned[0].data<std::uint8_t>() + f * crop_bytes, crop_bytes, one.data<std::uint8_t>());
+      write_image(out_dir / crop, one);
+      const double* m = aligned[1].data<double>() + 6 * f;
+      record["faces"].push_back({{"crop", crop},
+                                 {"box", floats(found[0], 4 * f, 4)},
+                                 {"score", found[1].data<float>()[f]},
+                                 {"landmarks68", floats(marks[0], 136 * f, 136)},
+                                 {"landmarks5", floats(marks[1], 10 * f, 10)},
+                                 {"transform", {{m[0], m[1], m[2]}, {m[3], m[4], m[5]}}},
+                                 {"residual", aligned[2].data<double>()[f]},
+                                 {"scale", aligned[3].data<double>()[f]}});
+    }
+  }
+  write_file_atomically(out_dir / (file.stem().string() + ".json"), record.dump(1) + "\n");
+  return faces;
+}
+
+}  // namespace
+
+void add_faces_command(CLI::App& app, const PluginOptions& options) {
+  auto* faces = app.add_subcommand("faces", "Face pipeline commands (the face plugin)");
+  faces->require_subcommand(1);
+  auto* cmd = faces->add_subcommand(
+      "align",
+      "Detect every face in each image of IN_DIR (dlib HOG, or an OpenCV cascade), find its 68\n"
+      "landmarks (dlib; the model is trained on non-commercial data), reduce them to 5 and warp the\n"
+      "face to a canonical crop as insightface does. Writes OUT_DIR/<stem>_<k>.png per face and\n"
+      "OUT_DIR/<stem>.json per image (box, score, 68 and 5 points, transform, residual), and\n"
+      "OUT_DIR/summary.json. Images without a face and files that cannot be read are listed in the\n"
+      "summary; the batch goes on. Exits non-zero if any file could not be read.");
+  auto o = std::make_shared<AlignOptions>();
+  cmd->add_option("in_dir", o->in_dir, "Folder of images (.png, .jpg, .bmp, .tif, .webp, .pgm, ...)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("out_dir", o->out_dir, "Where the crops and records go (created)")->required();
+  cmd->add_option("--detector", o->detector, "hog or cascade")->capture_default_str();
+  cmd->add_option("--upsample", o->upsample,
+                  "hog: double the image this many times first (faces under 80 px)")
+      ->check(CLI::Range(0, 4))
+      ->capture_default_str();
+  cmd->add_option("--size", o->size, "Crop side (a multiple of 112 or 128)")->capture_default_str();
+  cmd->add_option("--template", o->template_name, "arcface or arcface_96x112")->capture_default_str();
+  cmd->add_option("--landmark-model", o->landmark_model,
+                  "dlib 68-point model (default: $PCV_FACE_LANDMARKS, else Debian's libdlib-data file)");
+  cmd->add_option("-j,--jobs", o->jobs, "Images aligned at once (default: --threads)")
+      ->check(CLI::Range(1, 256));
+  cmd->callback([&options, o] {
+    Registry registry;
+    load_plugins(registry, options, /*quiet=*/false);
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(o->in_dir))
+      if (e.is_regular_file() && is_image_file(e.path()) && !e.path().filename().string().starts_with("."))
+        files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    if (files.empty()) throw Error(o->in_dir + ": no image files");
+    fs::create_directories(o->out_dir);
+    const int jobs =
+        std::clamp<int>(o->jobs > 0 ? o->jobs : num_threads(), 1, static_cast<int>(files.size()));
+
+    std::vector<std::int64_t> faces(files.size(), 0);
+    std::vector<std::string> errors(files.size());
+    std::atomic<std::size_t> next{0}, done{0};
+    std::mutex report;
+    ProgressBar bar("faces");
+    const auto work = [&] {
+      const Pipeline pipeline(registry, *o);
+      for (std::size_t i; (i = next.fetch_add(1)) < files.size();) {
+        try {
+          faces[i] = align_image(pipeline, files[i], o->out_dir);
+        } catch (const std::exception& e) {
+          const std::string what = e.what();
+          errors[i] = what.starts_with(files[i].string()) ? what : files[i].string() + ": " + what;
+        }
+        const std::lock_guard lock(report);
+        const std::size_t n = ++done;
+        bar.update(double(n), double(files.size()),
+                   std::to_string(n) + "/" + std::to_string(files.size()) + " images");
+      }
+    };
+    {
+      std::vector<std::jthread> workers;
+      for (int j = 1; j < jobs; ++j) workers.emplace_back(work);
+      work();
+    }
+    bar.finish();
+
+    nlohmann::json summary = {{"images", files.size()},
+                              {"faces", 0},
+                              {"no_face", nlohmann::json::array()},
+                              {"failed", nlohmann::json::array()}};
+    std::int64_t total = 0;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      if (!errors[i].empty()) {
+        std::fprintf(stderr, "pcv: error: %s\n", errors[i].c_str());
+        summary["failed"].push_back({{"image", files[i].string()}, {"error", errors[i]}});
+      } else if (faces[i] == 0) {
+        summary["no_face"].push_back(files[i].string());
+      }
+      total += faces[i];
+    }
+    summary["faces"] = total;
+    write_file_atomically(fs::path(o->out_dir) / "summary.json", summary.dump(1) + "\n");
+    std::printf("%zu images: %lld faces aligned; %zu without a face, %zu could not be read (%s)\n",
+                files.size(), static_cast<long long>(total), summary["no_face"].size(),
+                summary["failed"].size(), (fs::path(o->out_dir) / "summary.json").c_str());
+    for (const auto& f : summary["no_face"]) std::printf("  no face: %s\n", f.get<std::string>().c_str());
+    if (!summary["failed"].empty())
+      throw Error(std::to_string(summary["failed"].size()) + " of " + std::to_string(files.size()) +
+                  " images could not be read");
+  });
+}
+
+}  // namespace pcv::cli
