@@ -49,7 +49,7 @@ BENCH_THREADS ?= $(JOBS)
 bench: configure
 	@scripts/setup-deps --tools
 	cmake -S . -B $(BUILD) > /dev/null  # finds what --tools added (nanoflann for the kNN comparison)
-	cmake --build $(BUILD) -j $(JOBS) --target pcv_bench_ops pcv_bench_knn pcv_cli pcv_nn pcv_upsample pcv_losses pcv_pointconv
+	cmake --build $(BUILD) -j $(JOBS) --target pcv_bench_ops pcv_bench_knn pcv_bench_face pcv_cli pcv_nn pcv_upsample pcv_losses pcv_pointconv pcv_face
 	/usr/bin/python3 tools/bench/nn_bench.py --pcv-bench $(BUILD)/bin/pcv_bench_ops --threads $(BENCH_THREADS)
 	@echo
 	/usr/bin/python3 tools/bench/upsample_bench.py --pcv-bench $(BUILD)/bin/pcv_bench_ops --threads $(BENCH_THREADS)
@@ -59,6 +59,8 @@ bench: configure
 	/usr/bin/python3 tools/bench/pointconv_bench.py --pcv $(BUILD)/bin/pcv --threads $(BENCH_THREADS)
 	@echo
 	PCV_NUM_THREADS=$(BENCH_THREADS) $(BUILD)/bin/pcv_bench_knn
+	@echo
+	$(BUILD)/bin/pcv_bench_face tests/data/golden/face
 
 format:
 	git ls-files '*.c' '*.h' '*.cpp' '*.hpp' | grep -v '^tests/abi/baseline/' | xargs clang-format -i
