@@ -11,9 +11,13 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <sstream>
 #include <thread>
 
 #include "commands.hpp"
@@ -25,18 +29,83 @@ namespace {
 namespace fs = std::filesystem;
 
 struct AlignOptions {
-  std::string in_dir, out_dir, detector = "hog", template_name = "arcface", landmark_model;
+  std::string in_dir, out_dir, detector = "hog", template_name = "arcface", landmark_model, landmark_file;
   std::int64_t upsample = 0, size = 112;
   int jobs = 0;
 };
 
-// One worker's kernels: dlib's detector keeps scratch state, so each worker has its own.
+// Five (x, y) points per face, by image file name.
+using GivenLandmarks = std::map<std::string, std::vector<std::vector<double>>>;
+
+std::vector<double> five_points(const std::vector<double>& xy, const std::string& where) {
+  if (xy.size() != 10)
+    throw Error(where +
+                ": a face needs 5 points (10 numbers: x, y of the image-left eye, image-right eye, nose, "
+                "image-left and image-right mouth corners); got " +
+                std::to_string(xy.size()) + " numbers");
+  return xy;
+}
+
+// --landmarks: JSON {"image.png": [[[x, y] x 5], ...], ...} or CSV lines "image,x1,y1,...,x5,y5"
+// (one face per line; '#' comments and a header line starting with "image" are skipped).
+GivenLandmarks read_given_landmarks(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) throw Error(file.string() + ": cannot open the landmark file");
+  GivenLandmarks given;
+  if (file.extension() == ".json") {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(file.string() + ": not valid JSON: " + e.what());
+    }
+    if (!j.is_object()) throw Error(file.string() + ": expected {\"image\": [face, ...], ...}");
+    for (const auto& [image, faces] : j.items()) {
+      const std::string where = file.string() + ": " + image;
+      try {
+        for (const auto& face : faces) {
+          std::vector<double> xy;
+          for (const auto& p : face) xy.insert(xy.end(), {p.at(0).get<double>(), p.at(1).get<double>()});
+          given[image].push_back(five_points(xy, where));
+        }
+      } catch (const nlohmann::json::exception&) {
+        throw Error(where + ": each face is a list of [x, y] pairs");
+      }
+    }
+    return given;
+  }
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.empty() || line[0] == '#' || line.rfind("image", 0) == 0) continue;
+    std::stringstream fields(line);
+    std::string image, value;
+    std::getline(fields, image, ',');
+    std::vector<double> xy;
+    while (std::getline(fields, value, ',')) {
+      try {
+        xy.push_back(std::stod(value));
+      } catch (const std::exception&) {
+        throw Error(file.string() + ":" + std::to_string(n) + ": '" + value + "' is not a number");
+      }
+    }
+    given[image].push_back(five_points(xy, file.string() + ":" + std::to_string(n)));
+  }
+  return given;
+}
+
+// One worker's kernels: dlib's detector keeps scratch state, so each worker has its own. With
+// landmarks from a file there is no detector or predictor to load.
 struct Pipeline {
-  Kernel detect, landmarks, align;
-  Pipeline(const Registry& r, const AlignOptions& o)
-      : detect(r.create_kernel("face.detect", {{"detector", o.detector}, {"upsample", o.upsample}})),
-        landmarks(r.create_kernel("face.landmarks", {{"model", o.landmark_model}})),
-        align(r.create_kernel("face.align", {{"template", o.template_name}, {"size", o.size}})) {}
+  std::optional<Kernel> detect, landmarks;
+  Kernel align;
+  const GivenLandmarks* given;
+  Pipeline(const Registry& r, const AlignOptions& o, const GivenLandmarks* given_landmarks)
+      : align(r.create_kernel("face.align", {{"template", o.template_name}, {"size", o.size}})),
+        given(given_landmarks) {
+    if (given) return;
+    detect = r.create_kernel("face.detect", {{"detector", o.detector}, {"upsample", o.upsample}});
+    landmarks = r.create_kernel("face.landmarks", {{"model", o.landmark_model}});
+  }
 };
 
 std::vector<float> floats(const Tensor& t, std::int64_t offset, std::int64_t count) {
@@ -47,15 +116,28 @@ std::vector<float> floats(const Tensor& t, std::int64_t offset, std::int64_t cou
 // Aligns one image's faces; writes <stem>_<k>.png and <stem>.json; returns the number of faces.
 std::int64_t align_image(const Pipeline& p, const fs::path& file, const fs::path& out_dir) {
   const Tensor image = read_image(file);
-  const auto found = p.detect.forward({image});
-  const std::int64_t faces = found[0].shape()[0];
   nlohmann::json record = {{"image", file.string()},
                            {"width", image.shape()[1]},
                            {"height", image.shape()[0]},
                            {"channels", image.shape()[2]},
+                           {"landmarks_from", p.given ? "file" : "dlib"},
                            {"faces", nlohmann::json::array()}};
+  std::vector<Tensor> found, marks;
+  std::int64_t faces = 0;
+  if (p.given) {
+    const auto it = p.given->find(file.filename().string());
+    if (it != p.given->end()) {
+      std::vector<double> xy;
+      for (const auto& face : it->second) xy.insert(xy.end(), face.begin(), face.end());
+      faces = static_cast<std::int64_t>(it->second.size());
+      marks = {Tensor(), Tensor::from<double>({faces, 5, 2}, xy)};
+    }
+  } else {
+    found = p.detect->forward({image});
+    faces = found[0].shape()[0];
+    if (faces > 0) marks = p.landmarks->forward({image, found[0]});
+  }
   if (faces > 0) {
-    const auto marks = p.landmarks.forward({image, found[0]});
     const auto aligned = p.align.forward({image, marks[1]});
     const Shape& crop_shape = aligned[0].shape();
     const std::int64_t crop_bytes = crop_shape[1] * crop_shape[2] * crop_shape[3];
@@ -65,14 +147,19 @@ std::int64_t align_image(const Pipeline& p, const fs::path& file, const fs::path
       std::copy_n(aligned[0].data<std::uint8_t>() + f * crop_bytes, crop_bytes, one.data<std::uint8_t>());
       write_image(out_dir / crop, one);
       const double* m = aligned[1].data<double>() + 6 * f;
-      record["faces"].push_back({{"crop", crop},
-                                 {"box", floats(found[0], 4 * f, 4)},
-                                 {"score", found[1].data<float>()[f]},
-                                 {"landmarks68", floats(marks[0], 136 * f, 136)},
-                                 {"landmarks5", floats(marks[1], 10 * f, 10)},
-                                 {"transform", {{m[0], m[1], m[2]}, {m[3], m[4], m[5]}}},
-                                 {"residual", aligned[2].data<double>()[f]},
-                                 {"scale", aligned[3].data<double>()[f]}});
+      nlohmann::json face = {{"crop", crop},
+                             {"transform", {{m[0], m[1], m[2]}, {m[3], m[4], m[5]}}},
+                             {"residual", aligned[2].data<double>()[f]},
+                             {"scale", aligned[3].data<double>()[f]}};
+      if (p.given) {
+        face["landmarks5"] = p.given->at(file.filename().string())[static_cast<std::size_t>(f)];
+      } else {
+        face["box"] = floats(found[0], 4 * f, 4);
+        face["score"] = found[1].data<float>()[f];
+        face["landmarks68"] = floats(marks[0], 136 * f, 136);
+        face["landmarks5"] = floats(marks[1], 10 * f, 10);
+      }
+      record["faces"].push_back(face);
     }
   }
   write_file_atomically(out_dir / (file.stem().string() + ".json"), record.dump(1) + "\n");
@@ -106,6 +193,12 @@ void add_faces_command(CLI::App& app, const PluginOptions& options) {
   cmd->add_option("--template", o->template_name, "arcface or arcface_96x112")->capture_default_str();
   cmd->add_option("--landmark-model", o->landmark_model,
                   "dlib 68-point model (default: $PCV_FACE_LANDMARKS, else Debian's libdlib-data file)");
+  cmd->add_option("--landmarks", o->landmark_file,
+                  "Five points per face from your own detector instead of dlib: a .json file "
+                  "{\"image.png\": [[[x, y] x 5], ...]} or a .csv file of 'image,x1,y1,...,x5,y5' lines "
+                  "(image-left eye, image-right eye, nose, image-left and image-right mouth corners); "
+                  "images it does not name count as without a face")
+      ->check(CLI::ExistingFile);
   cmd->add_option("-j,--jobs", o->jobs, "Images aligned at once (default: --threads)")
       ->check(CLI::Range(1, 256));
   cmd->callback([&options, o] {
@@ -118,6 +211,8 @@ void add_faces_command(CLI::App& app, const PluginOptions& options) {
     std::sort(files.begin(), files.end());
     if (files.empty()) throw Error(o->in_dir + ": no image files");
     fs::create_directories(o->out_dir);
+    const std::optional<GivenLandmarks> given =
+        o->landmark_file.empty() ? std::nullopt : std::optional(read_given_landmarks(o->landmark_file));
     const int jobs =
         std::clamp<int>(o->jobs > 0 ? o->jobs : num_threads(), 1, static_cast<int>(files.size()));
 
@@ -127,7 +222,7 @@ void add_faces_command(CLI::App& app, const PluginOptions& options) {
     std::mutex report;
     ProgressBar bar("faces");
     const auto work = [&] {
-      const Pipeline pipeline(registry, *o);
+      const Pipeline pipeline(registry, *o, given ? &*given : nullptr);
       for (std::size_t i; (i = next.fetch_add(1)) < files.size();) {
         try {
           faces[i] = align_image(pipeline, files[i], o->out_dir);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # check_faces.sh PCV REPO - `pcv faces align` on a folder mixing a face photo (the committed
 # astronaut region), 8- and 16-bit grey images without a face, a corrupt and an empty file: one
-# 112 x 112 crop and a record for the face, the rest counted in the summary, the batch going on.
+# 112 x 112 crop and a record for the face, the rest counted in the summary, the batch going on;
+# and landmarks given in a CSV file instead of dlib's.
 set -uo pipefail
 pcv=$1 repo=$2
 source "$(dirname "$0")/common.sh"
@@ -40,4 +41,18 @@ out = pathlib.Path(sys.argv[1])
 assert json.load(open(out / "summary.json"))["faces"] == 1
 assert struct.unpack(">II", open(out / "astro_0.png", "rb").read()[16:24]) == (224, 224)
 PY
+printf 'image,x1,y1,x2,y2,x3,y3,x4,y4,x5,y5\nastro.png,63.1667,71.5,106.8333,74,85,97,61,110,105,111\n' > "$tmp/marks.csv"
+"$pcv" faces align "$in" "$tmp/out3" --landmarks "$tmp/marks.csv" > /dev/null 2>&1
+check "--landmarks: the given points give insightface's transform" /usr/bin/python3 - "$tmp/out3" \
+  "$repo/tests/data/golden/face/align.json" <<'PY'
+import json, sys, pathlib
+out = pathlib.Path(sys.argv[1])
+face = json.load(open(out / "astro.json"))["faces"][0]
+golden = json.load(open(sys.argv[2]))["cases"][0]["matrix"]
+assert all(abs(a - b) < 1e-9 for r, g in zip(face["transform"], golden) for a, b in zip(r, g)), (face, golden)
+assert "box" not in face and len(face["landmarks5"]) == 10
+PY
+printf 'astro.png,1,2,3\n' > "$tmp/bad.csv"
+"$pcv" faces align "$in" "$tmp/out4" --landmarks "$tmp/bad.csv" > /dev/null 2> "$tmp/bad.err"
+check "--landmarks: a short line is named" grep -q "bad.csv:1: a face needs 5 points" "$tmp/bad.err"
 exit $failed
