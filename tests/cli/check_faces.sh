@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # check_faces.sh PCV REPO - `pcv faces align` on a folder mixing a face photo (the committed
-# astronaut region), 8- and 16-bit grey images without a face, a corrupt and an empty file: one
+# astronaut region), 8- and 16-bit grey images without a face, a corrupt, an empty and a huge file: one
 # 112 x 112 crop and a record for the face, the rest counted in the summary, the batch going on;
 # and landmarks given in a CSV file instead of dlib's.
 set -uo pipefail
@@ -14,18 +14,20 @@ cp "$repo/tests/data/golden/face/astronaut_face.png" "$in/astro.png"
 { printf 'P5 32 24 65535\n'; head -c 1536 /dev/zero | tr '\0' '\100'; } > "$in/grey16.pgm"
 head -c 300 "$in/astro.png" > "$in/corrupt.png"
 : > "$in/empty.jpg"
+{ printf 'P5 20000 20000 255\n'; head -c 1000 /dev/zero; } > "$in/huge.pgm"
 printf 'not an image\n' > "$in/notes.txt"
 
 "$pcv" faces align "$in" "$tmp/out" > "$tmp/out.txt" 2> "$tmp/err.txt"
 check "a batch with unreadable files exits non-zero" test $? -ne 0
 check "the corrupt file is named" grep -q "corrupt.png: not a readable image" "$tmp/err.txt"
 check "the empty file is named" grep -q "empty.jpg: the file is empty" "$tmp/err.txt"
-check "the summary line counts everything" grep -q "^5 images: 1 faces aligned; 2 without a face, 2 could not be read" "$tmp/out.txt"
+check "a 400 Mpx image is refused from its header" grep -q "huge.pgm: the image is larger than the 100 Mpx" "$tmp/err.txt"
+check "the summary line counts everything" grep -q "^6 images: 1 faces aligned; 2 without a face, 3 could not be read" "$tmp/out.txt"
 check "summary.json, the crop and the record" /usr/bin/python3 - "$tmp/out" <<'PY'
 import json, struct, sys, pathlib
 out = pathlib.Path(sys.argv[1])
 s = json.load(open(out / "summary.json"))
-assert s["images"] == 5 and s["faces"] == 1 and len(s["failed"]) == 2, s
+assert s["images"] == 6 and s["faces"] == 1 and len(s["failed"]) == 3, s
 assert sorted(pathlib.Path(p).name for p in s["no_face"]) == ["grey16.pgm", "grey8.pgm"], s
 png = open(out / "astro_0.png", "rb").read()
 assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (112, 112), png[:24]

@@ -25,6 +25,10 @@ Tensor decode(const std::string& bytes, const std::filesystem::path& path) {
   try {
     image = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
+    if (e.msg.find("validateInputImageSize") != std::string::npos ||
+        e.err.find("pixels") != std::string::npos)
+      fail(path, "the image is larger than the " + std::to_string(kMaxImagePixels / 1'000'000) +
+                     " Mpx pcv reads (" + e.err + ")");
     fail(path, "cannot decode the image: " + e.msg);
   }
   if (image.empty()) fail(path, "not a readable image (corrupt, truncated or an unsupported format)");

@@ -1,4 +1,7 @@
 #include <pcv/error.hpp>
+#include <pcv/image.hpp>
+
+#include <stdlib.h>
 
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
@@ -44,13 +47,22 @@ const PclCloudIo& pcl_cloud_io() {
   return io;
 }
 
+// OpenCV's codecs read their image-size limit when they are loaded: set before loading a module
+// that links them, it makes them refuse huge images from the header, before allocating the
+// pixels (a user's own setting wins).
+void limit_opencv_image_size() {
+  setenv("OPENCV_IO_MAX_IMAGE_PIXELS", std::to_string(kMaxImagePixels).c_str(), 0);
+}
+
 const PlotsApi& plots() {
-  static const PlotsApi& api = module_api<PlotsApi>("pcv_plots", "pcv_plots_api", "PNG plots (OpenCV)");
+  static const PlotsApi& api =
+      (limit_opencv_image_size(), module_api<PlotsApi>("pcv_plots", "pcv_plots_api", "PNG plots (OpenCV)"));
   return api;
 }
 
 const ImageIo& image_io() {
-  static const ImageIo& io = module_api<ImageIo>("pcv_image_io", "pcv_image_io", "images (OpenCV codecs)");
+  static const ImageIo& io = (limit_opencv_image_size(),
+                              module_api<ImageIo>("pcv_image_io", "pcv_image_io", "images (OpenCV codecs)"));
   return io;
 }
 
