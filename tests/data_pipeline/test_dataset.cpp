@@ -72,7 +72,7 @@ class DatasetTest : public test::TempDirTest {
     for (int label = 0; label < 3; ++label)
       for (int f = 1; f < 4 && files[label][f]; ++f)
         write(root / files[label][0] / files[label][f], tiny_cloud(label, seed++));
-    write(root / "sphere" / "s2.bin", PointCloud{tiny_cloud(2, seed++).points, {}});
+    write(root / "sphere" / "s2.bin", PointCloud{tiny_cloud(2, seed++).points, {}, {}});
     write_text(root / "sphere" / "README.md", "not a cloud");
     write_text(root / "sphere" / ".hidden.pcd", "not a cloud either");
     write_text(root / ".cache" / "x.txt", "1 2 3\n");

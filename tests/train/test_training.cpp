@@ -217,7 +217,8 @@ TEST_F(Training, ArcFaceEmbeddingSeparatesTheClasses) {
   for (const VerificationPair& p : pairs) same.push_back(p.same);
   // A fine threshold grid: after 6 short epochs the cosines crowd near 1 (the default grid's
   // 0.005 steps picked 0.995, its last but one), so the default grid cannot separate them.
-  VerificationOptions options{VerificationMetric::cosine};
+  VerificationOptions options;
+  options.metric = VerificationMetric::cosine;
   for (int k = 0; k <= 20000; ++k) options.thresholds.push_back(-1 + k * 1e-4);
   const VerificationReport report =
       verify(verification_scores(embedding, pairs, VerificationMetric::cosine), same, options);
