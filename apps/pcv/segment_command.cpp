@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "commands.hpp"
@@ -57,7 +58,15 @@ void add_segment_command(CLI::App& app, const PluginOptions& options) {
     load_plugins(registry, options, /*quiet=*/false);
     Segmenter segmenter(registry, Model::load(*model_path), *model_path);
     const bool many = files->size() > 1;
-    if (many) fs::create_directories(*out);
+    if (many) {
+      // Outputs are named by stem: two inputs with one stem would overwrite each other's result.
+      std::map<std::string, std::string> by_stem;
+      for (const std::string& f : *files)
+        if (const auto [it, fresh] = by_stem.emplace(fs::path(f).stem().string(), f); !fresh)
+          throw Error(f + " and " + it->second + " would both be written to " +
+                      (fs::path(*out) / (it->first + ".ply")).string() + "; segment them in separate runs");
+      fs::create_directories(*out);
+    }
     const auto& labels = segmenter.labels();
     std::vector<std::string> header{"FILE", "POINTS"};
     header.insert(header.end(), labels.begin(), labels.end());

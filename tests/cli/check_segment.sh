@@ -32,6 +32,9 @@ printf 'not a cloud\n' > "$tmp/broken.xyz"
 check "a bad file in the batch fails the run" test $? -ne 0
 check "the bad file is named" grep -q "broken.xyz:1: " "$tmp/many.err"
 check "the other clouds are still written" test -s "$tmp/many/scene.ply" -a -s "$tmp/many/other.ply"
+"$pcv" segment "$model" "$scene/scene.xyz" "$tmp/truth/scene.ply" --out "$tmp/clash" > /dev/null 2> "$tmp/clash.err"
+check "two inputs with one stem are refused before anything is written" \
+  grep -q "would both be written to .*clash/scene.ply" "$tmp/clash.err"
 
 "$pcv" eval "$model" "$tmp/truth" --json > "$tmp/eval.json"
 check "eval exits 0" test $? -eq 0
