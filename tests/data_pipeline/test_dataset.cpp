@@ -2,6 +2,7 @@
 // reported per item, results independent of the thread count.
 #include <pcv/dataset.hpp>
 #include <pcv/error.hpp>
+#include <pcv/image.hpp>
 
 #include <unistd.h>
 
@@ -119,9 +120,9 @@ TEST_F(DatasetTest, ClassFolderErrors) {
   const fs::path root = make_class_folders();
   fs::create_directories(root / "empty");
   write_text(root / "empty" / "readme.md", "no clouds here");
-  EXPECT_THAT(
-      error_of([&] { PointCloudDataset::from_class_folders(root); }),
-      AllOf(HasSubstr((root / "empty").string()), HasSubstr("class folder has no point-cloud files")));
+  EXPECT_THAT(error_of([&] { PointCloudDataset::from_class_folders(root); }),
+              AllOf(HasSubstr((root / "empty").string()),
+                    HasSubstr("class folder has no point-cloud or image files")));
   EXPECT_THAT(error_of([&] { PointCloudDataset::from_class_folders(dir_ / "nope"); }),
               AllOf(HasSubstr("nope"), HasSubstr("not found")));
   fs::create_directories(dir_ / "flat");
@@ -353,6 +354,68 @@ TEST_F(DatasetTest, PerPointLabelsFollowTheChosenPoints) {
               HasSubstr("needs its class names"));
   EXPECT_THAT(error_of([&] { PointCloudDataset::from_labelled_clouds(dir_ / "nowhere", {"a"}); }),
               HasSubstr("not a folder"));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Images.
+
+Tensor uniform_image(int height, int width, int channels, std::uint8_t value) {
+  return Tensor::from<std::uint8_t>(
+      {height, width, channels},
+      std::vector<std::uint8_t>(static_cast<std::size_t>(height * width * channels), value));
+}
+
+TEST_F(DatasetTest, ImageClassFoldersGiveResizedNormalisedBatches) {
+  fs::create_directories(dir_ / "faces" / "s1");
+  fs::create_directories(dir_ / "faces" / "s2");
+  write_image(dir_ / "faces" / "s1" / "a.png", uniform_image(40, 30, 3, 200));
+  write_image(dir_ / "faces" / "s2" / "b.png", uniform_image(20, 10, 1, 56));
+  write_text(dir_ / "faces" / "s2" / "c.png", "not an image");
+  const PointCloudDataset d = PointCloudDataset::from_class_folders(dir_ / "faces");
+  EXPECT_THAT(names_of(d), ElementsAre("a.png", "b.png", "c.png"));
+  Preprocessing pre;
+  pre.input = "image";
+  pre.height = 16;
+  pre.width = 12;
+  pre.image_channels = 1;
+  const std::vector<std::size_t> all = {0, 1, 2};
+  const Batch b = load_batch(d, all, pre, nullptr, 0, 2);
+  EXPECT_EQ(b.clouds.shape(), (Shape{2, 1, 16, 12}));
+  EXPECT_THAT(b.labels.to_vector<std::int64_t>(), ElementsAre(0, 1));
+  EXPECT_THAT(b.failures, ElementsAre(AllOf(HasSubstr("c.png"), HasSubstr("not a readable image"))));
+  // (v - 127.5) / 128 of the grey value: BGR (200, 200, 200) is grey 200.
+  EXPECT_FLOAT_EQ(b.clouds.data<float>()[0], (200 - 127.5f) / 128);
+  EXPECT_FLOAT_EQ(b.clouds.data<float>()[16 * 12 + 5], (56 - 127.5f) / 128);
+  // Cloud augmentation does not apply to images.
+  Augmentation rotate;
+  rotate.rotate_up = true;
+  EXPECT_THAT(load_batch(d, all, pre, &rotate, 0, 1).failures[0], HasSubstr("images take only 'flip'"));
+}
+
+TEST(ImageAugmentation, FlipMirrorsRowsForSomeSeeds) {
+  Preprocessing pre;
+  pre.input = "image";
+  pre.height = 2;
+  pre.width = 3;
+  pre.image_channels = 3;
+  pre.layout = "channels_last";
+  std::vector<float> values(18);
+  std::iota(values.begin(), values.end(), 0.0f);
+  Augmentation flip;
+  flip.flip = true;
+  int flipped = 0;
+  for (std::uint64_t seed = 0; seed < 40; ++seed) {
+    Tensor t = Tensor::from<float>({2, 3, 3}, values);
+    augment_image(t, pre, flip, seed);
+    const std::vector<float> out = t.to_vector<float>();
+    if (out == values) continue;
+    ++flipped;
+    // Pixel (row 0, column 0) now holds what was at column 2, its 3 channels in order.
+    EXPECT_THAT(std::vector<float>(out.begin(), out.begin() + 3), ElementsAre(6, 7, 8));
+    EXPECT_THAT(std::vector<float>(out.begin() + 9, out.begin() + 12), ElementsAre(15, 16, 17));
+  }
+  EXPECT_GT(flipped, 10);
+  EXPECT_LT(flipped, 30);
 }
 
 }  // namespace

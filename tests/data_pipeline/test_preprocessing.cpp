@@ -535,6 +535,22 @@ TEST(SettingsJson, PreprocessingRoundTrip) {
   EXPECT_EQ(r.block_size, 50);
 }
 
+TEST(SettingsJson, ImagePreprocessingRoundTripAndChecks) {
+  const Preprocessing p =
+      Preprocessing::from_json(R"({"input": "image", "height": 112, "width": 96, "image_channels": 1})");
+  EXPECT_EQ(p.item_shape(), (Shape{1, 112, 96}));
+  EXPECT_EQ(Preprocessing::from_json(p.to_json()).to_json(), p.to_json());
+  EXPECT_EQ(p.to_json().find("num_points"), std::string::npos) << "cloud settings are not written for images";
+  EXPECT_THAT(error_of([] { Preprocessing::from_json(R"({"input": "video"})"); }),
+              HasSubstr("'input' must be"));
+  EXPECT_THAT(error_of([] { Preprocessing::from_json(R"({"input": "image", "image_channels": 2})"); }),
+              HasSubstr("'image_channels' must be 1 or 3"));
+  EXPECT_THAT(error_of([] {
+                preprocess(cloud_of({1, 2, 3}), Preprocessing::from_json(R"({"input": "image"})"), 0);
+              }),
+              HasSubstr("not a cloud"));
+}
+
 TEST(SettingsJson, PreprocessingIsStrict) {
   EXPECT_THAT(error_of([] { Preprocessing::from_json(R"({"num_point": 64})"); }),
               AllOf(HasSubstr("preprocessing"), HasSubstr("unknown key 'num_point'")));

@@ -21,8 +21,15 @@
 
 namespace pcv {
 
-// How a cloud becomes a network input; stored in model files as JSON (see model.hpp).
+// How a cloud (or, with input "image", an image) becomes a network input; stored in model files as
+// JSON (see model.hpp).
 struct Preprocessing {
+  // "cloud": the point-cloud settings below; "image": image files resized to height x width with
+  // `image_channels` channels (1 grey, 3 BGR) and scaled as insightface's recognition models
+  // expect, (value - 127.5) / 128, laid out [C, H, W] (channels_first) or [H, W, C].
+  std::string input = "cloud";
+  std::int64_t height = 112, width = 112, image_channels = 3;
+
   std::int64_t num_points = 1024;
   // How num_points points are chosen when the cloud has at least that many:
   //   "fps"    farthest point sampling from the first point (seed-independent),
@@ -47,7 +54,9 @@ struct Preprocessing {
   // Centre and scale are computed over the distinct chosen points (all points once when the cloud is
   // smaller than num_points), so the repeats drawn to fill up do not shift the centroid.
 
-  std::int64_t channels() const { return normals ? 6 : 3; }
+  std::int64_t channels() const { return input == "image" ? image_channels : normals ? 6 : 3; }
+  // The shape of one preprocessed item: [C, N] / [N, C] for clouds, [C, H, W] / [H, W, C] for images.
+  Shape item_shape() const;
   // Every key, e.g. {"num_points":1024,"sampling":"fps",...}.
   std::string to_json() const;
   // Strict: unknown keys, wrong JSON types and bad values are pcv::Error; absent keys keep defaults.
@@ -63,6 +72,10 @@ struct Preprocessing {
 Tensor preprocess(const PointCloud& cloud, const Preprocessing& pre, std::uint64_t seed,
                   std::vector<std::int64_t>* chosen = nullptr);
 
+// An image (uint8 [H, W, C], see pcv/image.hpp) as a network input: float32 of pre.item_shape().
+// `pre.input` must be "image".
+Tensor preprocess_image(const Tensor& image, const Preprocessing& pre);
+
 // Training-time random changes to a preprocessed cloud, applied in this order: point dropout,
 // rotation, scale, shift, jitter.
 struct Augmentation {
@@ -76,6 +89,8 @@ struct Augmentation {
   // probability) by overwriting them with the first point (PointNet++ convention), so N stays fixed.
   // In [0, 1).
   double point_dropout = 0.0;
+  // Images only (the rest is for clouds): mirror left-right with probability 1/2.
+  bool flip = false;
 
   std::string to_json() const;
   static Augmentation from_json(std::string_view json);  // strict, like Preprocessing::from_json
@@ -83,6 +98,10 @@ struct Augmentation {
   // Whether augment() would change anything.
   bool any() const;
 };
+
+// Augments a preprocessed image in place (flip only; the cloud settings must be off). Deterministic
+// for a seed.
+void augment_image(Tensor& image, const Preprocessing& pre, const Augmentation& aug, std::uint64_t seed);
 
 // Augments a preprocessed cloud in place (its memory, which copies of the tensor share). `cloud` must
 // be float32 with the layout and channel count of `pre` ([C, N] or [N, C]); the number of points may

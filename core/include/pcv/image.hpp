@@ -23,6 +23,10 @@ Tensor read_image(const std::filesystem::path& path);
 // Writes uint8 [H, W, C] (C = 1, 3 or 4) as .png or .jpg, atomically. Throws pcv::Error naming the file.
 void write_image(const std::filesystem::path& path, const Tensor& image);
 
+// `image` resized to height x width (bilinear; area averaging when shrinking) with `channels`
+// channels: 1 (grey) or 3 (BGR); grey is replicated, BGRA loses its alpha. uint8 in and out.
+Tensor resize_image(const Tensor& image, std::int64_t height, std::int64_t width, std::int64_t channels);
+
 // The extensions read_image() accepts, lower case with the dot.
 std::vector<std::string> image_extensions();
 bool is_image_file(const std::filesystem::path& path);

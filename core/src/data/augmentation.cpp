@@ -94,7 +94,7 @@ void Augmentation::validate() const {
 
 bool Augmentation::any() const {
   return rotate_up || scale_min != 1.0 || scale_max != 1.0 || (jitter_sigma > 0 && jitter_clip > 0) ||
-         shift > 0 || point_dropout > 0;
+         shift > 0 || point_dropout > 0 || flip;
 }
 
 std::string Augmentation::to_json() const {
@@ -106,7 +106,9 @@ std::string Augmentation::to_json() const {
                             {"jitter_clip", jitter_clip},
                             {"shift", shift},
                             {"point_dropout", point_dropout}};
-  return j.dump();
+  nlohmann::json out = j;
+  if (flip) out["flip"] = true;  // images only; written when set
+  return out.dump();
 }
 
 Augmentation Augmentation::from_json(std::string_view json) {
@@ -118,11 +120,39 @@ Augmentation Augmentation::from_json(std::string_view json) {
   fields.read("scale_max", a.scale_max);
   fields.read("jitter_sigma", a.jitter_sigma);
   fields.read("jitter_clip", a.jitter_clip);
+  fields.read("flip", a.flip);
   fields.read("shift", a.shift);
   fields.read("point_dropout", a.point_dropout);
   fields.finish();
   a.validate();
   return a;
+}
+
+void augment_image(Tensor& image, const Preprocessing& pre, const Augmentation& aug, std::uint64_t seed) {
+  pre.validate();
+  aug.validate();
+  Augmentation cloud_settings = aug;
+  cloud_settings.flip = false;
+  if (cloud_settings.any())
+    throw Error("augmentation: images take only 'flip'; the other settings are for clouds");
+  if (!aug.flip || !same_dtype(image.dtype(), kFloat32) || image.shape() != pre.item_shape()) {
+    if (aug.flip && image.shape() != pre.item_shape())
+      throw Error("augment_image: expected " + shape_string(pre.item_shape()) + ", got " +
+                  shape_string(image.shape()));
+    return;
+  }
+  detail::Rng rng(detail::mix_seed(seed, kAugmentationStream));
+  if (rng.uniform(0.0, 1.0) >= 0.5) return;
+  // Mirror each row: [C, H, W] rows are W contiguous values; [H, W, C] rows are W groups of C.
+  const bool channels_first = pre.layout == "channels_first";
+  const std::int64_t w = pre.width, group = channels_first ? 1 : pre.image_channels;
+  const std::int64_t rows = image.numel() / (w * group);
+  float* d = image.data<float>();
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* row = d + r * w * group;
+    for (std::int64_t a = 0, b = w - 1; a < b; ++a, --b)
+      std::swap_ranges(row + a * group, row + (a + 1) * group, row + b * group);
+  }
 }
 
 void augment(Tensor& cloud, const Preprocessing& pre, const Augmentation& aug, std::uint64_t seed) {

@@ -1,13 +1,16 @@
 // Labelled cloud files (class folders or a file list), hold-out splits, and parallel batch loading.
 #include <pcv/dataset.hpp>
 #include <pcv/error.hpp>
+#include <pcv/image.hpp>
 #include <pcv/threads.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <numeric>
 #include <set>
 #include <thread>
 
@@ -56,11 +59,17 @@ bool is_dir(const fs::directory_entry& e) {
   return e.is_directory(ec);
 }
 
+// The cloud and image extensions a dataset accepts, for messages.
+std::string supported_extensions() {
+  return joined(point_cloud_extensions()) + "; images " + joined(image_extensions());
+}
+
 std::vector<fs::path> cloud_files(const fs::path& dir) {
   std::vector<fs::path> files;
   for (const fs::directory_entry& e : sorted_entries(dir)) {
     std::error_code ec;
-    if (e.is_regular_file(ec) && is_point_cloud_file(e.path())) files.push_back(e.path());
+    if (e.is_regular_file(ec) && (is_point_cloud_file(e.path()) || is_image_file(e.path())))
+      files.push_back(e.path());
   }
   return files;
 }
@@ -118,8 +127,8 @@ PointCloudDataset PointCloudDataset::from_class_folders(const fs::path& root,
     const fs::path dir = root / labels[label];
     const std::vector<fs::path> files = cloud_files(dir);
     if (files.empty())
-      throw Error(dir.string() + ": class folder has no point-cloud files (" +
-                  joined(point_cloud_extensions()) + ")");
+      throw Error(dir.string() + ": class folder has no point-cloud or image files (" +
+                  supported_extensions() + ")");
     for (const fs::path& f : files) samples.push_back({f, static_cast<std::int64_t>(label)});
   }
   return PointCloudDataset(std::move(labels), std::move(samples));
@@ -140,9 +149,9 @@ PointCloudDataset PointCloudDataset::from_file_list(const fs::path& list, std::v
     auto [file, label] = split_line(text);
     if (file.empty() || label.empty()) throw Error(where + "expected 'path label', got '" + text + "'");
     fs::path path = fs::path(file).is_absolute() ? fs::path(file) : base / file;
-    if (!is_point_cloud_file(path))
+    if (!is_point_cloud_file(path) && !is_image_file(path))
       throw Error(where + "'" + file +
-                  "' has an unsupported extension (supported: " + joined(point_cloud_extensions()) + ")");
+                  "' has an unsupported extension (supported: " + supported_extensions() + ")");
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) throw Error(where + "file not found: " + path.string());
     if (fixed_labels && label_index(labels, label) < 0)
@@ -240,6 +249,13 @@ LoadedItem load_item(const Sample& sample, std::size_t classes, const Preprocess
                      const Augmentation* aug, std::uint64_t seed) {
   LoadedItem item;
   try {
+    if (pre.input == "image") {
+      if (sample.label == kPerPointLabels) throw Error("images have no per-point labels");
+      Tensor t = preprocess_image(read_image(sample.path), pre);
+      if (aug) augment_image(t, pre, *aug, seed);
+      item.cloud = std::move(t);
+      return item;
+    }
     ReadReport report;
     const PointCloud cloud = read_point_cloud(sample.path, &report);
     item.warnings = std::move(report.warnings);
@@ -299,8 +315,12 @@ Batch load_batch(const PointCloudDataset& data, std::span<const std::size_t> ind
       batch.failures.push_back(std::move(items[j].failure));
   }
   const auto b = static_cast<std::int64_t>(batch.indices.size());
-  const std::int64_t c = pre.channels(), n = pre.num_points;
-  batch.clouds = Tensor::empty(kFloat32, pre.layout == "channels_first" ? Shape{b, c, n} : Shape{b, n, c});
+  const std::int64_t n = pre.num_points;
+  Shape shape = pre.item_shape();
+  const std::int64_t item_size =
+      std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
+  shape.insert(shape.begin(), b);
+  batch.clouds = Tensor::empty(kFloat32, shape);
   const bool per_point = data.per_point();
   batch.labels = Tensor::empty(kInt64, per_point ? Shape{b, n} : Shape{b});
   float* dst = batch.clouds.data<float>();
@@ -309,7 +329,7 @@ Batch load_batch(const PointCloudDataset& data, std::span<const std::size_t> ind
   for (std::size_t j = 0; j < count; ++j) {
     if (!items[j].cloud.defined()) continue;
     const Tensor& cloud = items[j].cloud;
-    std::copy_n(cloud.data<float>(), cloud.numel(), dst + row * c * n);
+    std::copy_n(cloud.data<float>(), cloud.numel(), dst + row * item_size);
     if (per_point)
       std::copy_n(items[j].labels.data(), n, labels + row * n);
     else

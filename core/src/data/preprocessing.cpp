@@ -2,6 +2,7 @@
 #include <pcv/dataset.hpp>
 #include <pcv/error.hpp>
 #include <pcv/geometry/farthest_point_sampling.hpp>
+#include <pcv/image.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,7 @@ namespace {
 
 constexpr const char* kSamplings[] = {"fps", "random", "first"};
 constexpr const char* kLayouts[] = {"channels_first", "channels_last"};
+constexpr const char* kInputs[] = {"cloud", "image"};
 
 template <std::size_t N>
 bool one_of(const std::string& value, const char* const (&options)[N]) {
@@ -35,6 +37,13 @@ constexpr std::uint64_t kBlockStream = 0xb10c;
 }  // namespace
 
 void Preprocessing::validate() const {
+  if (!one_of(input, kInputs))
+    bad_preprocessing("'input' must be \"cloud\" or \"image\" (got \"" + input + "\")");
+  if (input == "image" && (height < 1 || width < 1 || height > 16384 || width > 16384))
+    bad_preprocessing("'height' and 'width' must be in [1, 16384] (got " + std::to_string(height) + " x " +
+                      std::to_string(width) + ")");
+  if (input == "image" && image_channels != 1 && image_channels != 3)
+    bad_preprocessing("'image_channels' must be 1 or 3 (got " + std::to_string(image_channels) + ")");
   if (num_points < 1)
     bad_preprocessing("'num_points' must be at least 1 (got " + std::to_string(num_points) + ")");
   if (!one_of(sampling, kSamplings))
@@ -50,6 +59,14 @@ void Preprocessing::validate() const {
 std::string Preprocessing::to_json() const {
   nlohmann::json j = {{"num_points", num_points},   {"sampling", sampling}, {"center", center},
                       {"unit_sphere", unit_sphere}, {"normals", normals},   {"layout", layout}};
+  if (input == "image") {
+    j = {{"input", input},
+         {"height", height},
+         {"width", width},
+         {"image_channels", image_channels},
+         {"layout", layout}};
+    return j.dump();
+  }
   // Written only when set, so classifiers' JSON stays as it was.
   if (scale != 1.0) j["scale"] = scale;
   if (block_size != 0.0) j["block_size"] = block_size;
@@ -59,6 +76,10 @@ std::string Preprocessing::to_json() const {
 Preprocessing Preprocessing::from_json(std::string_view json) {
   detail::JsonFields fields(json, "preprocessing");
   Preprocessing p;
+  fields.read("input", p.input);
+  fields.read("height", p.height);
+  fields.read("width", p.width);
+  fields.read("image_channels", p.image_channels);
   fields.read("num_points", p.num_points);
   fields.read("sampling", p.sampling);
   fields.read("center", p.center);
@@ -161,9 +182,33 @@ Normalisation normalisation(const PointCloud& cloud, std::span<const std::int64_
 
 }  // namespace
 
+Shape Preprocessing::item_shape() const {
+  const bool first = layout == "channels_first";
+  if (input == "image")
+    return first ? Shape{image_channels, height, width} : Shape{height, width, image_channels};
+  return first ? Shape{channels(), num_points} : Shape{num_points, channels()};
+}
+
+Tensor preprocess_image(const Tensor& image, const Preprocessing& pre) {
+  pre.validate();
+  if (pre.input != "image") throw Error("preprocess_image: preprocessing.input is \"" + pre.input + "\"");
+  const Tensor sized = resize_image(image, pre.height, pre.width, pre.image_channels);
+  const std::uint8_t* src = sized.data<std::uint8_t>();
+  const std::int64_t c = pre.image_channels, hw = pre.height * pre.width;
+  Tensor out = Tensor::empty(kFloat32, pre.item_shape());
+  float* dst = out.data<float>();
+  const bool channels_first = pre.layout == "channels_first";
+  for (std::int64_t p = 0; p < hw; ++p)
+    for (std::int64_t k = 0; k < c; ++k)
+      dst[channels_first ? k * hw + p : p * c + k] = (float(src[p * c + k]) - 127.5f) / 128.0f;
+  return out;
+}
+
 Tensor preprocess(const PointCloud& cloud, const Preprocessing& pre, std::uint64_t seed,
                   std::vector<std::int64_t>* chosen_out) {
   pre.validate();
+  if (pre.input != "cloud")
+    throw Error("preprocess: preprocessing.input is \"" + pre.input + "\", not a cloud");
   if (cloud.size() == 0) throw Error("cannot preprocess an empty cloud");
   if (cloud.has_normals() && cloud.normals.size() != cloud.points.size())
     throw Error("the cloud has " + std::to_string(cloud.normals.size() / 3) + " normals for " +

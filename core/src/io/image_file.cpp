@@ -39,6 +39,18 @@ Tensor read_image(const fs::path& path) {
   return detail::image_io().decode(detail::read_bytes(path), path);
 }
 
+Tensor resize_image(const Tensor& image, std::int64_t height, std::int64_t width, std::int64_t channels) {
+  const Shape& s = image.shape();
+  if (!same_dtype(image.dtype(), kUInt8) || s.size() != 3 || (s[2] != 1 && s[2] != 3 && s[2] != 4))
+    throw Error("resize_image: expected uint8 [H, W, C], C = 1, 3 or 4; got " + dtype_name(image.dtype()) +
+                " " + shape_string(s));
+  if (height < 1 || width < 1 || (channels != 1 && channels != 3))
+    throw Error("resize_image: cannot make " + std::to_string(height) + " x " + std::to_string(width) +
+                " x " + std::to_string(channels) + " (channels 1 or 3)");
+  if (s[0] == 0 || s[1] == 0) throw Error("resize_image: the image is empty");
+  return detail::image_io().resize(image, height, width, channels);
+}
+
 void write_image(const fs::path& path, const Tensor& image) {
   const std::string ext = lower_extension(path);
   if (ext != ".png" && ext != ".jpg" && ext != ".jpeg")

@@ -6,6 +6,7 @@
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <cstdlib>
 #include <string>
@@ -65,10 +66,26 @@ std::string encode(const Tensor& image, const std::filesystem::path& path) {
   return std::string(bytes.begin(), bytes.end());
 }
 
+Tensor resize(const Tensor& image, std::int64_t height, std::int64_t width, std::int64_t channels) {
+  const Shape& s = image.shape();
+  const cv::Mat in(static_cast<int>(s[0]), static_cast<int>(s[1]), CV_8UC(static_cast<int>(s[2])),
+                   const_cast<void*>(image.raw_data()));
+  cv::Mat converted = in;
+  if (s[2] == 1 && channels == 3) cv::cvtColor(in, converted, cv::COLOR_GRAY2BGR);
+  if (s[2] == 3 && channels == 1) cv::cvtColor(in, converted, cv::COLOR_BGR2GRAY);
+  if (s[2] == 4) cv::cvtColor(in, converted, channels == 1 ? cv::COLOR_BGRA2GRAY : cv::COLOR_BGRA2BGR);
+  Tensor out = Tensor::empty(kUInt8, {height, width, channels});
+  cv::Mat target(static_cast<int>(height), static_cast<int>(width), CV_8UC(static_cast<int>(channels)),
+                 out.raw_data());
+  const bool shrinking = height < s[0] && width < s[1];
+  cv::resize(converted, target, target.size(), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+  return out;
+}
+
 }  // namespace
 }  // namespace pcv
 
 extern "C" __attribute__((visibility("default"))) const pcv::detail::ImageIo* pcv_image_io() {
-  static const pcv::detail::ImageIo io{&pcv::decode, &pcv::encode};
+  static const pcv::detail::ImageIo io{&pcv::decode, &pcv::encode, &pcv::resize};
   return &io;
 }

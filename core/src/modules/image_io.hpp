@@ -15,6 +15,8 @@ struct ImageIo {
   Tensor (*decode)(const std::string& bytes, const std::filesystem::path& path);
   // uint8 [H, W, C] encoded by the extension of `path` (".png", ".jpg").
   std::string (*encode)(const Tensor& image, const std::filesystem::path& path);
+  // See resize_image() in pcv/image.hpp; the caller has checked the arguments.
+  Tensor (*resize)(const Tensor& image, std::int64_t height, std::int64_t width, std::int64_t channels);
 };
 
 const ImageIo& image_io();
