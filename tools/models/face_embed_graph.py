@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+"""Writes an initial face-embedding model: a small CNN for grey 112 x 96 face crops (four 3x3
+stride-2 convolutions with batch norm and ReLU, 16 -> 128 channels, global average pooling, a
+linear embedding with batch norm) and the ArcFace class centres `arcface.weight` [classes, dim]
+that pcv train's margin loss learns with it (data/models/README.md, issue 7). Needs NumPy.
+
+    tools/models/face_embed_graph.py --classes 25 --labels s1,s10,... --out init.safetensors
+"""
+import argparse
+import pathlib
+import sys
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from pcv_model import uniform_init, write_model  # noqa: E402
+from pointconv_graphs import GraphBuilder  # noqa: E402
+
+HEIGHT, WIDTH = 112, 96
+
+
+def embedding_net(classes, dim=128, widths=(16, 32, 64, 128), seed=0):
+    b = GraphBuilder(seed)
+    x, cin = "image", 1
+    for i, cout in enumerate(widths, start=1):
+        b.tensors[f"conv{i}.weight"] = uniform_init(b.rng, (cout, cin, 3, 3), cin * 9)
+        x = b.node(f"conv{i}", "nn.conv2d", [x, f"conv{i}.weight"], [f"conv{i}:y"], stride=[2], padding=[1])
+        x = b.batch_norm(f"bn{i}", x, cout, dim=1)
+        x = b.activation(f"relu{i}", x, "relu")
+        cin = cout
+    x = b.node("pool", "nn.global_avg_pool", [x], ["pooled"])
+    x = b.linear("embed", x, cin, dim)
+    b.batch_norm("embed_bn", x, dim, dim=1)
+    b.nodes[-1]["outputs"] = ["embedding"]
+    b.tensors["arcface.weight"] = b.rng.standard_normal((classes, dim)).astype(np.float32) / np.sqrt(dim)
+    graph = {"inputs": [{"name": "image", "dtype": "float32", "shape": [-1, 1, HEIGHT, WIDTH]}],
+             "outputs": ["embedding"], "nodes": b.nodes}
+    preprocessing = {"input": "image", "height": HEIGHT, "width": WIDTH, "image_channels": 1,
+                     "layout": "channels_first"}
+    return graph, b.tensors, preprocessing
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--classes", type=int, required=True, help="training identities (ArcFace centres)")
+    ap.add_argument("--labels", help="comma-separated identity names stored in the model")
+    ap.add_argument("--dim", type=int, default=128)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    labels = a.labels.split(",") if a.labels else []
+    if labels and len(labels) != a.classes:
+        sys.exit(f"--labels names {len(labels)} identities, --classes says {a.classes}")
+    graph, tensors, pre = embedding_net(a.classes, a.dim, seed=a.seed)
+    write_model(a.out, graph, tensors, labels=labels, preprocessing=pre)
+    print(f"wrote {a.out}: {len(graph['nodes'])} nodes, {sum(v.size for k, v in tensors.items() if 'running' not in k):,} parameters")
+
+
+if __name__ == "__main__":
+    main()
