@@ -1,5 +1,9 @@
 // pcv verify EMBEDDINGS PAIRS: face-verification accuracy (k-fold), ROC, AUC and TAR at FAR.
+#include <pcv/embedder.hpp>
 #include <pcv/error.hpp>
+#include <pcv/model.hpp>
+#include <pcv/safetensors.hpp>
+#include <pcv/threads.hpp>
 #include <pcv/verification.hpp>
 
 #include <nlohmann/json.hpp>
@@ -11,17 +15,23 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "progress_bar.hpp"
 #include "table.hpp"
 
 namespace pcv::cli {
 namespace {
 
 constexpr const char* kFooter =
-    R"(Input:
+    R"(Input, either:
   EMBEDDINGS  a .safetensors file with a 2-D float32/float64 tensor [N, d] named "embeddings"
-              (or its only tensor); row r is the embedding of image r.
+              (or its only tensor); row r is the embedding of image r, and
   PAIRS       a text file, one pair per line: "i j same" (0-based rows, same = 1 for the same
-              identity, 0 for different ones); blank lines and '#' comments are skipped.
+              identity, 0 for different ones); blank lines and '#' comments are skipped; or
+  MODEL       a face-embedding model file (pcv train, image preprocessing), and
+  PAIRS       one pair of images per line: "image1 image2 same|diff" (paths relative to the pairs
+              file). Each image is embedded once, as it is: give aligned crops (pcv faces align)
+              or face crops such as ORL's, which the model's resize fits; detection and alignment
+              are not run here.
 Protocol (insightface's eval/verification.py):
   Rows are L2-normalised. The score of a pair is the squared distance ||e1 - e2||^2 in [0, 4]
   (a pair is "same" when it is below the threshold), or with --metric cosine the cosine
@@ -110,7 +120,7 @@ void print_report(const VerificationReport& r, const std::string& pairs_file, co
 
 }  // namespace
 
-void add_verify_command(CLI::App& app, const PluginOptions& /*options*/) {
+void add_verify_command(CLI::App& app, const PluginOptions& options) {
   auto* cmd =
       app.add_subcommand("verify",
                          "Face-verification metrics of embeddings over labelled pairs: k-fold accuracy\n"
@@ -121,10 +131,13 @@ void add_verify_command(CLI::App& app, const PluginOptions& /*options*/) {
   auto folds = std::make_shared<int>(10);
   auto roc = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  cmd->add_option("embeddings", *embeddings, "Embeddings [N, d] (.safetensors)")
+  cmd->add_option("embeddings", *embeddings, "Embeddings [N, d] or an embedding model (.safetensors)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("pairs", *pairs, "Pairs file: \"i j same\" per line")->required()->check(CLI::ExistingFile);
+  auto* pairs_arg = cmd->add_option("pairs", *pairs, "Pairs file (see below)")->check(CLI::ExistingFile);
+  cmd->add_option("--pairs", *pairs, "The pairs file, given as an option")
+      ->check(CLI::ExistingFile)
+      ->excludes(pairs_arg);
   cmd->add_option("--metric", *metric,
                   "squared_l2 (default; also 'distance'): ||e1 - e2||^2, or cosine: e1 . e2")
       ->check(CLI::IsMember({"squared_l2", "distance", "cosine"}));
@@ -132,19 +145,37 @@ void add_verify_command(CLI::App& app, const PluginOptions& /*options*/) {
   cmd->add_option("--roc", *roc, "Write the ROC curve to this PNG")->type_name("PATH.png");
   cmd->add_flag("--json", *json, "Print the numbers as JSON (see below)");
   cmd->footer(kFooter);
-  cmd->callback([embeddings, pairs, metric, folds, roc, json] {
-    VerificationOptions options;
-    options.metric = parse_verification_metric(*metric);
-    options.folds = *folds;
-    const Tensor e = read_embeddings(*embeddings);
-    const std::vector<VerificationPair> list = read_verification_pairs(*pairs, e.shape()[0]);
+  cmd->callback([&options, embeddings, pairs, metric, folds, roc, json] {
+    if (pairs->empty()) throw Error("verify needs a pairs file (PAIRS or --pairs)");
+    VerificationOptions settings;
+    settings.metric = parse_verification_metric(*metric);
+    settings.folds = *folds;
+    const bool model = SafetensorsFile::open(*embeddings).metadata().contains(kGraphKey);
+    Tensor e;
+    std::vector<VerificationPair> list;
+    if (model) {
+      Registry registry;
+      load_plugins(registry, options, /*quiet=*/false);
+      const ImagePairs image_pairs = read_image_pairs(*pairs);
+      ProgressBar bar("embed");
+      e = embed_images(registry, Model::load(*embeddings), *embeddings, image_pairs.images, num_threads(), 32,
+                       [&](std::size_t done, std::size_t total) {
+                         bar.update(double(done), double(total),
+                                    std::to_string(done) + "/" + std::to_string(total) + " images");
+                       });
+      bar.finish();
+      list = image_pairs.pairs;
+    } else {
+      e = read_embeddings(*embeddings);
+      list = read_verification_pairs(*pairs, e.shape()[0]);
+    }
     if (list.size() < std::size_t(*folds))
       throw Error(*pairs + ": " + std::to_string(list.size()) + " pairs, fewer than the " +
                   std::to_string(*folds) + " folds (see --folds)");
-    const std::vector<double> scores = verification_scores(e, list, options.metric, *embeddings, *pairs);
+    const std::vector<double> scores = verification_scores(e, list, settings.metric, *embeddings, *pairs);
     std::vector<std::uint8_t> same;
     for (const VerificationPair& p : list) same.push_back(p.same ? 1 : 0);
-    const VerificationReport report = verify(scores, same, options);
+    const VerificationReport report = verify(scores, same, settings);
     if (!roc->empty()) {
       const std::filesystem::path parent = std::filesystem::path(*roc).parent_path();
       std::error_code ec;

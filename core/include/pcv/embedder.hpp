@@ -1,0 +1,35 @@
+// Embeddings of images with a model file (a face-embedding model trained by pcv train), for
+// verification over pairs of images.
+#pragma once
+
+#include <pcv/model.hpp>
+#include <pcv/registry.hpp>
+#include <pcv/tensor.hpp>
+#include <pcv/verification.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <vector>
+
+namespace pcv {
+
+// Runs `model` (one graph input, image preprocessing: see Preprocessing::input) on each image and
+// stacks its first output as [N, d] float32. The images are used as they are: crops aligned
+// beforehand (pcv faces align), or face crops such as ORL's, which the model's resize fits. An
+// image that cannot be read is an error naming it. `progress` hears of each batch.
+Tensor embed_images(const Registry& registry, Model model, const std::string& where,
+                    const std::vector<std::filesystem::path>& images, int threads = 0,
+                    std::int64_t batch_size = 32,
+                    const std::function<void(std::size_t done, std::size_t total)>& progress = {});
+
+// A pairs file of images: one pair per line, "image1 image2 same" where same is same/1 or diff/0,
+// separated by spaces or tabs; paths are relative to the pairs file's folder unless absolute;
+// blank lines and '#' comments are skipped. The distinct images, in first-use order, and the pairs
+// as rows of that list. Errors name the file and line.
+struct ImagePairs {
+  std::vector<std::filesystem::path> images;
+  std::vector<VerificationPair> pairs;
+};
+ImagePairs read_image_pairs(const std::filesystem::path& path);
+
+}  // namespace pcv

@@ -1,0 +1,92 @@
+#include <pcv/dataset.hpp>
+#include <pcv/embedder.hpp>
+#include <pcv/error.hpp>
+#include <pcv/image.hpp>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string_view>
+
+#include "train/inference.hpp"
+
+namespace pcv {
+
+Tensor embed_images(const Registry& registry, Model model, const std::string& where,
+                    const std::vector<std::filesystem::path>& images, int threads, std::int64_t batch_size,
+                    const std::function<void(std::size_t, std::size_t)>& progress) {
+  if (images.empty()) throw Error("embed_images: no images");
+  const std::string input = model.graph.inputs.at(0).name, output = model.graph.outputs.at(0);
+  const auto runtime = detail::inference_runtime(registry, model, "embedding model", where);
+  const Preprocessing pre = Preprocessing::from_json(model.preprocessing);
+  if (pre.input != "image")
+    throw Error(where + ": its preprocessing reads " + pre.input + "s, not images (\"input\": \"image\")");
+  Tensor embeddings;
+  for (std::size_t begin = 0; begin < images.size(); begin += static_cast<std::size_t>(batch_size)) {
+    const std::size_t end = std::min(images.size(), begin + static_cast<std::size_t>(batch_size));
+    Shape shape = pre.item_shape();
+    const std::int64_t item = Tensor::empty(kFloat32, shape).numel();
+    shape.insert(shape.begin(), static_cast<std::int64_t>(end - begin));
+    Tensor batch = Tensor::empty(kFloat32, shape);
+    for (std::size_t i = begin; i < end; ++i) {
+      const Tensor x = preprocess_image(read_image(images[i]), pre);
+      std::copy_n(x.data<float>(), item, batch.data<float>() + (i - begin) * item);
+    }
+    RunOptions options;
+    options.num_threads = threads;
+    const Tensor e = runtime->run({{input, batch}}, options).at(output);
+    if (e.ndim() != 2 || e.shape()[0] != shape[0])
+      throw Error(where + ": output '" + output + "' has shape " + shape_string(e.shape()) + ", expected [" +
+                  std::to_string(shape[0]) + ", d]");
+    if (!embeddings.defined())
+      embeddings = Tensor::empty(kFloat32, {static_cast<std::int64_t>(images.size()), e.shape()[1]});
+    const std::int64_t d = e.shape()[1];
+    for (std::int64_t r = 0; r < e.shape()[0]; ++r)
+      for (std::int64_t k = 0; k < d; ++k)
+        embeddings.data<float>()[(static_cast<std::int64_t>(begin) + r) * d + k] =
+            same_dtype(e.dtype(), kFloat64) ? float(e.data<double>()[r * d + k]) : e.data<float>()[r * d + k];
+    if (progress) progress(end, images.size());
+  }
+  return embeddings;
+}
+
+ImagePairs read_image_pairs(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path.string() + ": cannot open the pairs file");
+  ImagePairs out;
+  std::map<std::filesystem::path, std::int64_t> row_of;
+  const auto row = [&](const std::string& name) {
+    std::filesystem::path p(name);
+    if (p.is_relative()) p = path.parent_path() / p;
+    const auto [it, fresh] = row_of.emplace(p, static_cast<std::int64_t>(out.images.size()));
+    if (fresh) out.images.push_back(p);
+    return it->second;
+  };
+  std::string text;
+  bool positive = false, negative = false;
+  for (int line = 1; std::getline(in, text); ++line) {
+    if (const auto hash = text.find('#'); hash != std::string::npos) text.resize(hash);
+    std::stringstream fields(text);
+    std::vector<std::string> f;
+    for (std::string w; fields >> w;) f.push_back(w);
+    if (f.empty()) continue;
+    const std::string where = path.string() + ":" + std::to_string(line) + ": ";
+    if (f.size() != 3)
+      throw Error(where + "expected 'image1 image2 same|diff', got " + std::to_string(f.size()) + " fields");
+    VerificationPair p;
+    p.line = line;
+    if (f[2] == "same" || f[2] == "1")
+      p.same = true;
+    else if (f[2] != "diff" && f[2] != "0")
+      throw Error(where + "'" + f[2] + "' is not same, diff, 1 or 0");
+    p.first = row(f[0]);
+    p.second = row(f[1]);
+    (p.same ? positive : negative) = true;
+    out.pairs.push_back(p);
+  }
+  if (out.pairs.empty()) throw Error(path.string() + ": no pairs");
+  if (!positive || !negative) throw Error(path.string() + ": needs both same and diff pairs");
+  return out;
+}
+
+}  // namespace pcv
