@@ -1,4 +1,4 @@
-// A whole file's bytes, for libpcv's readers and its modules.
+// File helpers for libpcv's readers and writers and its modules.
 #pragma once
 
 #include <filesystem>
@@ -8,5 +8,8 @@ namespace pcv::detail {
 
 // Throws pcv::Error naming the file when it cannot be opened or read.
 std::string read_bytes(const std::filesystem::path& path);
+
+// The extension with its dot, lower case: ".pcd", ".png".
+std::string lower_extension(const std::filesystem::path& path);
 
 }  // namespace pcv::detail

@@ -30,6 +30,7 @@ namespace pcv {
 namespace {
 
 namespace fs = std::filesystem;
+using detail::lower_extension;
 using detail::read_bytes;
 
 const std::vector<std::string>& extensions() {
@@ -41,12 +42,6 @@ std::string extension_list() {
   std::string s;
   for (const std::string& e : extensions()) s += (s.empty() ? "" : ", ") + e;
   return s;
-}
-
-std::string lower_extension(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext;
 }
 
 [[noreturn]] void fail(const fs::path& path, const std::string& what) {
@@ -548,6 +543,12 @@ std::uint32_t label_colour(std::int32_t label) {
                                               0x17becf, 0xe377c2, 0xbcbd22, 0x7f7f7f, 0x393b79, 0xf7b6d2};
   constexpr auto size = static_cast<std::int32_t>(std::size(palette));
   return palette[((label % size) + size) % size];
+}
+
+std::string detail::lower_extension(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
 }
 
 std::string detail::read_bytes(const fs::path& path) {

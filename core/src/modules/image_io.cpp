@@ -1,6 +1,8 @@
 // The image module (see image_io.hpp): OpenCV's decoders and encoders.
 #include "modules/image_io.hpp"
 
+#include "io/file_bytes.hpp"
+
 #include <pcv/error.hpp>
 #include <pcv/image.hpp>
 
@@ -56,8 +58,7 @@ std::string encode(const Tensor& image, const std::filesystem::path& path) {
   const cv::Mat mat(static_cast<int>(s[0]), static_cast<int>(s[1]), CV_8UC(static_cast<int>(s[2])),
                     const_cast<void*>(image.raw_data()));
   std::vector<unsigned char> bytes;
-  std::string ext = path.extension().string();
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string ext = detail::lower_extension(path);
   try {
     if (!cv::imencode(ext == ".jpeg" ? ".jpg" : ext, mat, bytes)) fail(path, "could not encode the image");
   } catch (const cv::Exception& e) {
