@@ -45,13 +45,14 @@ def main():
     ap.add_argument("--classes", type=int, required=True, help="training identities (ArcFace centres)")
     ap.add_argument("--labels", help="comma-separated identity names stored in the model")
     ap.add_argument("--dim", type=int, default=128)
+    ap.add_argument("--widths", default="16,32,64,128", help="channels of the four convolutions")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     labels = a.labels.split(",") if a.labels else []
     if labels and len(labels) != a.classes:
         sys.exit(f"--labels names {len(labels)} identities, --classes says {a.classes}")
-    graph, tensors, pre = embedding_net(a.classes, a.dim, seed=a.seed)
+    graph, tensors, pre = embedding_net(a.classes, a.dim, tuple(int(w) for w in a.widths.split(",")), seed=a.seed)
     write_model(a.out, graph, tensors, labels=labels, preprocessing=pre)
     print(f"wrote {a.out}: {len(graph['nodes'])} nodes, {sum(v.size for k, v in tensors.items() if 'running' not in k):,} parameters")
 
