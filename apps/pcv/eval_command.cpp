@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -106,6 +107,28 @@ void record_evaluation(const std::string& model_path, const std::string& data, n
   std::fprintf(stderr, "recorded the evaluation in %s (%s)\n", model_path.c_str(), kEvaluationKey);
 }
 
+using Progress = std::function<void(std::size_t done, std::size_t total)>;
+
+// What both kinds of model share: the evaluation under a progress bar, skipped files as warnings,
+// the report (or its JSON) and, with --record, the JSON stored in the model file.
+void run_evaluation(const std::function<Evaluation(const Progress&)>& evaluate_with,
+                    const std::function<nlohmann::json(const Evaluation&)>& to_json,
+                    const std::function<void(const Evaluation&)>& print, bool json, bool record,
+                    const std::string& model_path, const std::string& data_name) {
+  ProgressBar bar("eval");
+  const Evaluation e = evaluate_with([&](std::size_t done, std::size_t total) {
+    bar.update(double(done), double(total), std::to_string(done) + "/" + std::to_string(total) + " clouds");
+  });
+  bar.finish();
+  for (const std::string& f : e.failures) std::fprintf(stderr, "pcv: warning: skipped %s\n", f.c_str());
+  const nlohmann::json report = to_json(e);
+  if (json)
+    std::cout << report.dump(2) << "\n";
+  else
+    print(e);
+  if (record) record_evaluation(model_path, data_name, report);
+}
+
 bool is_segmentation(const Model& model) {
   const auto task = model.metadata.find(kTaskKey);
   return task != model.metadata.end() && task->second == "segmentation";
@@ -155,19 +178,11 @@ void add_eval_command(CLI::App& app, const PluginOptions& options) {
         throw Error("--held-out is for classifiers; give a segmentation model a folder of its own");
       Segmenter segmenter(registry, std::move(model), *model_path);
       const PointCloudDataset data = PointCloudDataset::from_labelled_clouds(*dir, segmenter.labels());
-      ProgressBar bar("eval");
-      const Evaluation e = evaluate(segmenter, data, num_threads(), [&](std::size_t done, std::size_t total) {
-        bar.update(double(done), double(total),
-                   std::to_string(done) + "/" + std::to_string(total) + " clouds");
-      });
-      bar.finish();
-      for (const std::string& f : e.failures) std::fprintf(stderr, "pcv: warning: skipped %s\n", f.c_str());
-      const nlohmann::json report = segmentation_json(e, segmenter.labels());
-      if (*json)
-        std::cout << report.dump(2) << "\n";
-      else
-        print_segmentation_report(e, segmenter.labels());
-      if (*record) record_evaluation(*model_path, *dir, report);
+      run_evaluation(
+          [&](const Progress& progress) { return evaluate(segmenter, data, num_threads(), progress); },
+          [&](const Evaluation& e) { return segmentation_json(e, segmenter.labels()); },
+          [&](const Evaluation& e) { print_segmentation_report(e, segmenter.labels()); }, *json, *record,
+          *model_path, *dir);
       return;
     }
     Classifier classifier(registry, std::move(model), *model_path);
@@ -175,22 +190,11 @@ void add_eval_command(CLI::App& app, const PluginOptions& options) {
                                  ? PointCloudDataset::from_class_folders(*dir)
                                  : PointCloudDataset::from_file_list(*dir, classifier.labels());
     if (*held_out > 0) data = data.split_every(*held_out).second;
-    ProgressBar bar("eval");
-    const Evaluation e =
-        evaluate(classifier, data, *batch, num_threads(), [&](std::size_t done, std::size_t total) {
-          bar.update(double(done), double(total),
-                     std::to_string(done) + "/" + std::to_string(total) + " clouds");
-        });
-    bar.finish();
-    for (const std::string& f : e.failures) std::fprintf(stderr, "pcv: warning: skipped %s\n", f.c_str());
-    const nlohmann::json report = report_json(e, classifier.labels());
-    if (*json)
-      std::cout << report.dump(2) << "\n";
-    else
-      print_report(e, classifier.labels());
-    if (*record)
-      record_evaluation(*model_path, *held_out > 0 ? *dir + " --held-out " + std::to_string(*held_out) : *dir,
-                        report);
+    run_evaluation(
+        [&](const Progress& progress) { return evaluate(classifier, data, *batch, num_threads(), progress); },
+        [&](const Evaluation& e) { return report_json(e, classifier.labels()); },
+        [&](const Evaluation& e) { print_report(e, classifier.labels()); }, *json, *record, *model_path,
+        *held_out > 0 ? *dir + " --held-out " + std::to_string(*held_out) : *dir);
   });
 }
 
