@@ -131,6 +131,7 @@ void add_verify_command(CLI::App& app, const PluginOptions& options) {
   auto folds = std::make_shared<int>(10);
   auto roc = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
+  auto no_flip = std::make_shared<bool>(false);
   cmd->add_option("embeddings", *embeddings, "Embeddings [N, d] or an embedding model (.safetensors)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -144,8 +145,11 @@ void add_verify_command(CLI::App& app, const PluginOptions& options) {
   cmd->add_option("--folds", *folds, "Folds for the accuracy (default 10)")->check(CLI::Range(2, 1 << 30));
   cmd->add_option("--roc", *roc, "Write the ROC curve to this PNG")->type_name("PATH.png");
   cmd->add_flag("--json", *json, "Print the numbers as JSON (see below)");
+  cmd->add_flag("--no-flip", *no_flip,
+                "With a model: embed each image alone, not as the sum of the embeddings of the image "
+                "and its mirror image (insightface's protocol, the default)");
   cmd->footer(kFooter);
-  cmd->callback([&options, embeddings, pairs, metric, folds, roc, json] {
+  cmd->callback([&options, embeddings, pairs, metric, folds, roc, json, no_flip] {
     if (pairs->empty()) throw Error("verify needs a pairs file (PAIRS or --pairs)");
     VerificationOptions settings;
     settings.metric = parse_verification_metric(*metric);
@@ -158,7 +162,10 @@ void add_verify_command(CLI::App& app, const PluginOptions& options) {
       load_plugins(registry, options, /*quiet=*/false);
       const ImagePairs image_pairs = read_image_pairs(*pairs);
       ProgressBar bar("embed");
-      e = embed_images(registry, Model::load(*embeddings), *embeddings, image_pairs.images, num_threads(), 32,
+      EmbedOptions embed_options;
+      embed_options.threads = num_threads();
+      embed_options.flip_sum = !*no_flip;
+      e = embed_images(registry, Model::load(*embeddings), *embeddings, image_pairs.images, embed_options,
                        [&](std::size_t done, std::size_t total) {
                          bar.update(double(done), double(total),
                                     std::to_string(done) + "/" + std::to_string(total) + " images");

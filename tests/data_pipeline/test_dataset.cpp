@@ -11,6 +11,7 @@
 #include <fstream>
 #include <numeric>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -389,7 +390,8 @@ TEST_F(DatasetTest, ImageClassFoldersGiveResizedNormalisedBatches) {
   // Cloud augmentation does not apply to images.
   Augmentation rotate;
   rotate.rotate_up = true;
-  EXPECT_THAT(load_batch(d, all, pre, &rotate, 0, 1).failures[0], HasSubstr("images take only 'flip'"));
+  EXPECT_THAT(load_batch(d, all, pre, &rotate, 0, 1).failures[0],
+              HasSubstr("images take 'flip', 'translate'"));
 }
 
 TEST(ImageAugmentation, FlipMirrorsRowsForSomeSeeds) {
@@ -416,6 +418,55 @@ TEST(ImageAugmentation, FlipMirrorsRowsForSomeSeeds) {
   }
   EXPECT_GT(flipped, 10);
   EXPECT_LT(flipped, 30);
+}
+
+TEST(ImageAugmentation, TranslateMovesContentByWholePixelsAndRepeatsTheEdge) {
+  Preprocessing pre;
+  pre.input = "image";
+  pre.height = 3;
+  pre.width = 4;
+  pre.image_channels = 1;
+  pre.layout = "channels_first";
+  std::vector<float> values(12);
+  std::iota(values.begin(), values.end(), 0.0f);  // value = 4 y + x
+  Augmentation move;
+  move.translate = 1;
+  std::set<std::pair<int, int>> offsets;
+  for (std::uint64_t seed = 0; seed < 60; ++seed) {
+    Tensor t = Tensor::from<float>({1, 3, 4}, values);
+    augment_image(t, pre, move, seed);
+    const std::vector<float> out = t.to_vector<float>();
+    // The centre pixel (1, 1) now holds the source pixel (1 - dy, 1 - dx).
+    const int source = static_cast<int>(out[5]), dy = 1 - source / 4, dx = 1 - source % 4;
+    ASSERT_LE(std::abs(dx), 1);
+    ASSERT_LE(std::abs(dy), 1);
+    offsets.emplace(dx, dy);
+    for (int y = 0; y < 3; ++y)
+      for (int x = 0; x < 4; ++x)
+        EXPECT_EQ(out[y * 4 + x], 4 * std::clamp(y - dy, 0, 2) + std::clamp(x - dx, 0, 3)) << seed;
+  }
+  EXPECT_EQ(offsets.size(), 9u);  // every offset in [-1, 1]^2 turns up
+}
+
+TEST(ImageAugmentation, ContrastAndBrightnessScaleAndShiftValues) {
+  Preprocessing pre;
+  pre.input = "image";
+  pre.height = 1;
+  pre.width = 2;
+  pre.image_channels = 1;
+  Augmentation light;
+  light.contrast = 0.2;
+  light.brightness = 0.1;
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    Tensor t = Tensor::from<float>({1, 1, 2}, {0.0f, 1.0f});
+    augment_image(t, pre, light, seed);
+    const float offset = t.to_vector<float>()[0], gain = t.to_vector<float>()[1] - offset;
+    EXPECT_LE(std::abs(offset), 0.1f + 1e-6f);
+    EXPECT_GE(gain, 0.8f - 1e-6f);
+    EXPECT_LE(gain, 1.2f + 1e-6f);
+  }
+  light.contrast = 1.0;
+  EXPECT_THAT(error_of([&] { light.validate(); }), HasSubstr("'contrast' must be in [0, 1)"));
 }
 
 }  // namespace

@@ -41,9 +41,18 @@ TEST_F(EmbedderTest, EmbedsEachImageWithTheModelsPreprocessing) {
     write_image(dir_ / ("g" + std::to_string(v) + ".png"),
                 Tensor::from<std::uint8_t>({16, 12, 1}, std::vector<std::uint8_t>(192, std::uint8_t(v))));
   const std::vector<std::filesystem::path> images = {dir_ / "g255.png", dir_ / "g0.png", dir_ / "g100.png"};
-  const Tensor e = embed_images(test::builtin_plugins(), mean_model(), "mean model", images, 1, 2);
+  EmbedOptions options;
+  options.threads = 1;
+  options.batch_size = 2;
+  options.flip_sum = false;
+  const Tensor e = embed_images(test::builtin_plugins(), mean_model(), "mean model", images, options);
   ASSERT_EQ(e.shape(), (Shape{3, 1}));
   EXPECT_THAT(e.to_vector<float>(), ElementsAre((255 - 127.5f) / 128, -127.5f / 128, (100 - 127.5f) / 128));
+  // The mean of an image and of its mirror image are the same, so the flip-sum doubles it.
+  options.flip_sum = true;
+  EXPECT_THAT(
+      embed_images(test::builtin_plugins(), mean_model(), "mean model", images, options).to_vector<float>(),
+      ElementsAre(2 * (255 - 127.5f) / 128, 2 * -127.5f / 128, 2 * (100 - 127.5f) / 128));
   EXPECT_THAT(
       error_of([&] { embed_images(test::builtin_plugins(), mean_model(), "m", {dir_ / "nope.png"}); }),
       HasSubstr("nope.png: file not found"));

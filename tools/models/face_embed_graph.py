@@ -19,17 +19,30 @@ from pointconv_graphs import GraphBuilder  # noqa: E402
 HEIGHT, WIDTH = 112, 96
 
 
-def embedding_net(classes, dim=128, widths=(16, 32, 64, 128), seed=0):
+def embedding_net(classes, dim=128, widths=(16, 32, 64, 128), head="flatten", dropout=0.0, blocks=1, seed=0):
     b = GraphBuilder(seed)
     x, cin = "image", 1
+    height, width = HEIGHT, WIDTH
     for i, cout in enumerate(widths, start=1):
-        b.tensors[f"conv{i}.weight"] = uniform_init(b.rng, (cout, cin, 3, 3), cin * 9)
-        x = b.node(f"conv{i}", "nn.conv2d", [x, f"conv{i}.weight"], [f"conv{i}:y"], stride=[2], padding=[1])
-        x = b.batch_norm(f"bn{i}", x, cout, dim=1)
-        x = b.activation(f"relu{i}", x, "relu")
-        cin = cout
-    x = b.node("pool", "nn.global_avg_pool", [x], ["pooled"])
-    x = b.linear("embed", x, cin, dim)
+        for j in range(blocks):
+            name = f"conv{i}" if j == 0 else f"conv{i}_{j}"
+            b.tensors[f"{name}.weight"] = uniform_init(b.rng, (cout, cin, 3, 3), cin * 9)
+            x = b.node(name, "nn.conv2d", [x, f"{name}.weight"], [f"{name}:y"], stride=[2 if j == 0 else 1],
+                       padding=[1])
+            x = b.batch_norm(name.replace("conv", "bn"), x, cout, dim=1)
+            x = b.activation(name.replace("conv", "relu"), x, "relu")
+            cin = cout
+        height, width = (height + 1) // 2, (width + 1) // 2
+    if head == "gap":
+        x = b.node("pool", "nn.global_avg_pool", [x], ["pooled"])
+        features = cin
+    else:  # insightface's "E" output: batch norm, dropout, flatten, linear, batch norm
+        x = b.batch_norm("head_bn", x, cin, dim=1)
+        if dropout > 0:
+            x = b.node("head_dropout", "nn.dropout", [x], ["head_dropout:y", "head_dropout:mask"], p=dropout)[0]
+        x = b.node("flatten", "nn.flatten", [x], ["flat"], start_dim=1)
+        features = cin * height * width
+    x = b.linear("embed", x, features, dim)
     b.batch_norm("embed_bn", x, dim, dim=1)
     b.nodes[-1]["outputs"] = ["embedding"]
     b.tensors["arcface.weight"] = b.rng.standard_normal((classes, dim)).astype(np.float32) / np.sqrt(dim)
@@ -46,13 +59,18 @@ def main():
     ap.add_argument("--labels", help="comma-separated identity names stored in the model")
     ap.add_argument("--dim", type=int, default=128)
     ap.add_argument("--widths", default="16,32,64,128", help="channels of the four convolutions")
+    ap.add_argument("--head", choices=("flatten", "gap"), default="flatten",
+                    help="flatten: batch norm, dropout, flatten, linear (keeps where features are); gap: global average pooling")
+    ap.add_argument("--dropout", type=float, default=0.0, help="dropout before the flatten head's linear layer")
+    ap.add_argument("--blocks", type=int, default=1, help="convolutions per stage (the first has stride 2)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     labels = a.labels.split(",") if a.labels else []
     if labels and len(labels) != a.classes:
         sys.exit(f"--labels names {len(labels)} identities, --classes says {a.classes}")
-    graph, tensors, pre = embedding_net(a.classes, a.dim, tuple(int(w) for w in a.widths.split(",")), seed=a.seed)
+    graph, tensors, pre = embedding_net(a.classes, a.dim, tuple(int(w) for w in a.widths.split(",")),
+                                       a.head, a.dropout, a.blocks, seed=a.seed)
     write_model(a.out, graph, tensors, labels=labels, preprocessing=pre)
     print(f"wrote {a.out}: {len(graph['nodes'])} nodes, {sum(v.size for k, v in tensors.items() if 'running' not in k):,} parameters")
 

@@ -89,18 +89,28 @@ struct Augmentation {
   // probability) by overwriting them with the first point (PointNet++ convention), so N stays fixed.
   // In [0, 1).
   double point_dropout = 0.0;
-  // Images only (the rest is for clouds): mirror left-right with probability 1/2.
+  // Images only (the rest is for clouds), applied in this order: mirror left-right with probability
+  // 1/2; move the content by whole pixels dx, dy ~ U{-translate..translate} (edge pixels repeat into
+  // the gap); scale values about 0 by U[1 - contrast, 1 + contrast]; add U[-brightness, brightness]
+  // (in the preprocessed scale, where 1 is 128 grey levels).
   bool flip = false;
+  int translate = 0;
+  double contrast = 0.0;    // in [0, 1)
+  double brightness = 0.0;  // >= 0
 
   std::string to_json() const;
   static Augmentation from_json(std::string_view json);  // strict, like Preprocessing::from_json
   void validate() const;
   // Whether augment() would change anything.
   bool any() const;
+  bool any_image() const;  // whether an image setting is on
 };
 
-// Augments a preprocessed image in place (flip only; the cloud settings must be off). Deterministic
-// for a seed.
+// Mirrors a preprocessed image (float32 of pre.item_shape()) left-right in place.
+void mirror_image(Tensor& image, const Preprocessing& pre);
+
+// Augments a preprocessed image in place (the image settings; the cloud settings must be off).
+// Deterministic for a seed.
 void augment_image(Tensor& image, const Preprocessing& pre, const Augmentation& aug, std::uint64_t seed);
 
 // Augments a preprocessed cloud in place (its memory, which copies of the tensor share). `cloud` must

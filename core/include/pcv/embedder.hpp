@@ -13,13 +13,19 @@
 
 namespace pcv {
 
+struct EmbedOptions {
+  int threads = 0;  // 0: the library default
+  std::int64_t batch_size = 32;
+  // Embed each image and its mirror image and sum the two (insightface's verification protocol).
+  bool flip_sum = true;
+};
+
 // Runs `model` (one graph input, image preprocessing: see Preprocessing::input) on each image and
 // stacks its first output as [N, d] float32. The images are used as they are: crops aligned
 // beforehand (pcv faces align), or face crops such as ORL's, which the model's resize fits. An
 // image that cannot be read is an error naming it. `progress` hears of each batch.
 Tensor embed_images(const Registry& registry, Model model, const std::string& where,
-                    const std::vector<std::filesystem::path>& images, int threads = 0,
-                    std::int64_t batch_size = 32,
+                    const std::vector<std::filesystem::path>& images, const EmbedOptions& options = {},
                     const std::function<void(std::size_t done, std::size_t total)>& progress = {});
 
 // A pairs file of images: one pair per line, "image1 image2 same" where same is same/1 or diff/0,

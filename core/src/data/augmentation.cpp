@@ -90,11 +90,19 @@ void Augmentation::validate() const {
     bad_augmentation("'shift' must be >= 0 (got " + number(shift) + ")");
   if (!(point_dropout >= 0 && point_dropout < 1))
     bad_augmentation("'point_dropout' must be in [0, 1) (got " + number(point_dropout) + ")");
+  if (translate < 0)
+    bad_augmentation("'translate' must be >= 0 pixels (got " + std::to_string(translate) + ")");
+  if (!(contrast >= 0 && contrast < 1))
+    bad_augmentation("'contrast' must be in [0, 1) (got " + number(contrast) + ")");
+  if (!(brightness >= 0) || !std::isfinite(brightness))
+    bad_augmentation("'brightness' must be >= 0 (got " + number(brightness) + ")");
 }
+
+bool Augmentation::any_image() const { return flip || translate > 0 || contrast > 0 || brightness > 0; }
 
 bool Augmentation::any() const {
   return rotate_up || scale_min != 1.0 || scale_max != 1.0 || (jitter_sigma > 0 && jitter_clip > 0) ||
-         shift > 0 || point_dropout > 0 || flip;
+         shift > 0 || point_dropout > 0 || any_image();
 }
 
 std::string Augmentation::to_json() const {
@@ -107,7 +115,11 @@ std::string Augmentation::to_json() const {
                             {"shift", shift},
                             {"point_dropout", point_dropout}};
   nlohmann::json out = j;
-  if (flip) out["flip"] = true;  // images only; written when set
+  // Images only; written when set.
+  if (flip) out["flip"] = true;
+  if (translate > 0) out["translate"] = translate;
+  if (contrast > 0) out["contrast"] = contrast;
+  if (brightness > 0) out["brightness"] = brightness;
   return out.dump();
 }
 
@@ -121,6 +133,9 @@ Augmentation Augmentation::from_json(std::string_view json) {
   fields.read("jitter_sigma", a.jitter_sigma);
   fields.read("jitter_clip", a.jitter_clip);
   fields.read("flip", a.flip);
+  fields.read("translate", a.translate);
+  fields.read("contrast", a.contrast);
+  fields.read("brightness", a.brightness);
   fields.read("shift", a.shift);
   fields.read("point_dropout", a.point_dropout);
   fields.finish();
@@ -128,21 +143,10 @@ Augmentation Augmentation::from_json(std::string_view json) {
   return a;
 }
 
-void augment_image(Tensor& image, const Preprocessing& pre, const Augmentation& aug, std::uint64_t seed) {
-  pre.validate();
-  aug.validate();
-  Augmentation cloud_settings = aug;
-  cloud_settings.flip = false;
-  if (cloud_settings.any())
-    throw Error("augmentation: images take only 'flip'; the other settings are for clouds");
-  if (!aug.flip || !same_dtype(image.dtype(), kFloat32) || image.shape() != pre.item_shape()) {
-    if (aug.flip && image.shape() != pre.item_shape())
-      throw Error("augment_image: expected " + shape_string(pre.item_shape()) + ", got " +
-                  shape_string(image.shape()));
-    return;
-  }
-  detail::Rng rng(detail::mix_seed(seed, kAugmentationStream));
-  if (rng.uniform(0.0, 1.0) >= 0.5) return;
+void mirror_image(Tensor& image, const Preprocessing& pre) {
+  if (!same_dtype(image.dtype(), kFloat32) || image.shape() != pre.item_shape())
+    throw Error("mirror_image: expected float32 " + shape_string(pre.item_shape()) + ", got " +
+                shape_string(image.shape()));
   // Mirror each row: [C, H, W] rows are W contiguous values; [H, W, C] rows are W groups of C.
   const bool channels_first = pre.layout == "channels_first";
   const std::int64_t w = pre.width, group = channels_first ? 1 : pre.image_channels;
@@ -152,6 +156,60 @@ void augment_image(Tensor& image, const Preprocessing& pre, const Augmentation& 
     float* row = d + r * w * group;
     for (std::int64_t a = 0, b = w - 1; a < b; ++a, --b)
       std::swap_ranges(row + a * group, row + (a + 1) * group, row + b * group);
+  }
+}
+
+namespace {
+
+// Moves the content of a [C, H, W] or [H, W, C] image by (dx, dy) pixels; the edge pixels fill the gap.
+void translate_image(Tensor& image, const Preprocessing& pre, std::int64_t dx, std::int64_t dy) {
+  const bool channels_first = pre.layout == "channels_first";
+  const std::int64_t h = pre.height, w = pre.width, c = pre.image_channels;
+  const Tensor source = image.clone();
+  const float* from = source.data<float>();
+  float* to = image.data<float>();
+  const auto at = [&](std::int64_t ch, std::int64_t y, std::int64_t x) {
+    return channels_first ? (ch * h + y) * w + x : (y * w + x) * c + ch;
+  };
+  for (std::int64_t ch = 0; ch < c; ++ch)
+    for (std::int64_t y = 0; y < h; ++y)
+      for (std::int64_t x = 0; x < w; ++x)
+        to[at(ch, y, x)] = from[at(ch, std::clamp(y - dy, std::int64_t{0}, h - 1),
+                                   std::clamp(x - dx, std::int64_t{0}, w - 1))];
+}
+
+}  // namespace
+
+void augment_image(Tensor& image, const Preprocessing& pre, const Augmentation& aug, std::uint64_t seed) {
+  pre.validate();
+  aug.validate();
+  Augmentation cloud_settings = aug;
+  cloud_settings.flip = false;
+  cloud_settings.translate = 0;
+  cloud_settings.contrast = cloud_settings.brightness = 0;
+  if (cloud_settings.any())
+    throw Error(
+        "augmentation: images take 'flip', 'translate', 'contrast' and 'brightness'; the other "
+        "settings are for clouds");
+  if (!aug.any_image()) return;
+  if (!same_dtype(image.dtype(), kFloat32) || image.shape() != pre.item_shape())
+    throw Error("augment_image: expected float32 " + shape_string(pre.item_shape()) + ", got " +
+                shape_string(image.shape()));
+  // One stream, fixed draw order: the result depends on (settings, seed) alone.
+  detail::Rng rng(detail::mix_seed(seed, kAugmentationStream));
+  if (aug.flip && rng.uniform(0.0, 1.0) < 0.5) mirror_image(image, pre);
+  if (aug.translate > 0) {
+    const auto draw = [&] {
+      return static_cast<std::int64_t>(std::floor(rng.uniform(0.0, 2.0 * aug.translate + 1))) - aug.translate;
+    };
+    const std::int64_t dx = draw(), dy = draw();
+    translate_image(image, pre, dx, dy);
+  }
+  const double gain = aug.contrast > 0 ? rng.uniform(1 - aug.contrast, 1 + aug.contrast) : 1.0;
+  const double offset = aug.brightness > 0 ? rng.uniform(-aug.brightness, aug.brightness) : 0.0;
+  if (gain != 1.0 || offset != 0.0) {
+    float* d = image.data<float>();
+    for (std::int64_t i = 0; i < image.numel(); ++i) d[i] = static_cast<float>(d[i] * gain + offset);
   }
 }
 

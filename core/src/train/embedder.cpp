@@ -13,38 +13,53 @@
 namespace pcv {
 
 Tensor embed_images(const Registry& registry, Model model, const std::string& where,
-                    const std::vector<std::filesystem::path>& images, int threads, std::int64_t batch_size,
+                    const std::vector<std::filesystem::path>& images, const EmbedOptions& options,
                     const std::function<void(std::size_t, std::size_t)>& progress) {
   if (images.empty()) throw Error("embed_images: no images");
+  if (options.batch_size < 1) throw Error("embed_images: batch size must be at least 1");
   const std::string input = model.graph.inputs.at(0).name, output = model.graph.outputs.at(0);
   const auto runtime = detail::inference_runtime(registry, model, "embedding model", where);
   const Preprocessing pre = Preprocessing::from_json(model.preprocessing);
   if (pre.input != "image")
     throw Error(where + ": its preprocessing reads " + pre.input + "s, not images (\"input\": \"image\")");
+  const std::int64_t views = options.flip_sum ? 2 : 1;  // rows per image in a batch
+  const Shape item_shape = pre.item_shape();
+  const std::int64_t item = Tensor::empty(kFloat32, item_shape).numel();
   Tensor embeddings;
-  for (std::size_t begin = 0; begin < images.size(); begin += static_cast<std::size_t>(batch_size)) {
-    const std::size_t end = std::min(images.size(), begin + static_cast<std::size_t>(batch_size));
-    Shape shape = pre.item_shape();
-    const std::int64_t item = Tensor::empty(kFloat32, shape).numel();
-    shape.insert(shape.begin(), static_cast<std::int64_t>(end - begin));
+  const auto step = static_cast<std::size_t>(options.batch_size);
+  for (std::size_t begin = 0; begin < images.size(); begin += step) {
+    const std::size_t end = std::min(images.size(), begin + step);
+    const auto count = static_cast<std::int64_t>(end - begin);
+    Shape shape = item_shape;
+    shape.insert(shape.begin(), count * views);
     Tensor batch = Tensor::empty(kFloat32, shape);
-    for (std::size_t i = begin; i < end; ++i) {
-      const Tensor x = preprocess_image(read_image(images[i]), pre);
-      std::copy_n(x.data<float>(), item, batch.data<float>() + (i - begin) * item);
+    for (std::int64_t i = 0; i < count; ++i) {
+      Tensor x = preprocess_image(read_image(images[begin + static_cast<std::size_t>(i)]), pre);
+      std::copy_n(x.data<float>(), item, batch.data<float>() + i * views * item);
+      if (views == 2) {
+        mirror_image(x, pre);
+        std::copy_n(x.data<float>(), item, batch.data<float>() + (i * views + 1) * item);
+      }
     }
-    RunOptions options;
-    options.num_threads = threads;
-    const Tensor e = runtime->run({{input, batch}}, options).at(output);
+    RunOptions run_options;
+    run_options.num_threads = options.threads;
+    const Tensor e = runtime->run({{input, batch}}, run_options).at(output);
     if (e.ndim() != 2 || e.shape()[0] != shape[0])
       throw Error(where + ": output '" + output + "' has shape " + shape_string(e.shape()) + ", expected [" +
                   std::to_string(shape[0]) + ", d]");
-    if (!embeddings.defined())
-      embeddings = Tensor::empty(kFloat32, {static_cast<std::int64_t>(images.size()), e.shape()[1]});
     const std::int64_t d = e.shape()[1];
-    for (std::int64_t r = 0; r < e.shape()[0]; ++r)
-      for (std::int64_t k = 0; k < d; ++k)
-        embeddings.data<float>()[(static_cast<std::int64_t>(begin) + r) * d + k] =
-            same_dtype(e.dtype(), kFloat64) ? float(e.data<double>()[r * d + k]) : e.data<float>()[r * d + k];
+    if (!embeddings.defined())
+      embeddings = Tensor::empty(kFloat32, {static_cast<std::int64_t>(images.size()), d});
+    const bool wide = same_dtype(e.dtype(), kFloat64);
+    for (std::int64_t i = 0; i < count; ++i)
+      for (std::int64_t k = 0; k < d; ++k) {
+        double sum = 0;
+        for (std::int64_t v = 0; v < views; ++v) {
+          const std::int64_t at = (i * views + v) * d + k;
+          sum += wide ? e.data<double>()[at] : double(e.data<float>()[at]);
+        }
+        embeddings.data<float>()[(static_cast<std::int64_t>(begin) + i) * d + k] = float(sum);
+      }
     if (progress) progress(end, images.size());
   }
   return embeddings;
