@@ -2,6 +2,7 @@
 // (the face plugin's face.detect, face.landmarks and face.align), one crop and one JSON record each.
 #include <pcv/atomic_file.hpp>
 #include <pcv/error.hpp>
+#include <pcv/face_aligner.hpp>
 #include <pcv/image.hpp>
 #include <pcv/threads.hpp>
 
@@ -29,8 +30,9 @@ namespace {
 namespace fs = std::filesystem;
 
 struct AlignOptions {
-  std::string in_dir, out_dir, detector = "hog", template_name = "arcface", landmark_model, landmark_file;
-  std::int64_t upsample = 0, size = 112;
+  std::string in_dir, out_dir, landmark_file;
+  FaceAlignment face;
+  bool recursive = false;
   int jobs = 0;
 };
 
@@ -93,77 +95,64 @@ GivenLandmarks read_given_landmarks(const fs::path& file) {
   return given;
 }
 
-// One worker's kernels: dlib's detector keeps scratch state, so each worker has its own. With
-// landmarks from a file there is no detector or predictor to load.
-struct Pipeline {
-  std::optional<Kernel> detect, landmarks;
-  Kernel align;
-  const GivenLandmarks* given;
-  Pipeline(const Registry& r, const AlignOptions& o, const GivenLandmarks* given_landmarks)
-      : align(r.create_kernel("face.align", {{"template", o.template_name}, {"size", o.size}})),
-        given(given_landmarks) {
-    if (given) return;
-    detect = r.create_kernel("face.detect", {{"detector", o.detector}, {"upsample", o.upsample}});
-    landmarks = r.create_kernel("face.landmarks", {{"model", o.landmark_model}});
-  }
-};
-
 std::vector<float> floats(const Tensor& t, std::int64_t offset, std::int64_t count) {
   const float* p = t.data<float>() + offset;
   return {p, p + count};
 }
 
-// Aligns one image's faces; writes <stem>_<k>.png and <stem>.json; returns the number of faces.
-std::int64_t align_image(const Pipeline& p, const fs::path& file, const fs::path& out_dir) {
+// Aligns one image's faces; writes <stem>_<k>.png and <stem>.json into `out_dir`; returns the
+// number of faces found (a fallback crop is not a face found).
+std::int64_t align_image(const FaceAligner& aligner, const GivenLandmarks* given, const fs::path& file,
+                         const fs::path& out_dir) {
   const Tensor image = read_image(file);
   nlohmann::json record = {{"image", file.string()},
                            {"width", image.shape()[1]},
                            {"height", image.shape()[0]},
                            {"channels", image.shape()[2]},
-                           {"landmarks_from", p.given ? "file" : "dlib"},
+                           {"landmarks_from", given ? "file" : "dlib"},
                            {"faces", nlohmann::json::array()}};
-  std::vector<Tensor> found, marks;
-  std::int64_t faces = 0;
-  if (p.given) {
-    const auto it = p.given->find(file.filename().string());
-    if (it != p.given->end()) {
+  AlignedFaces faces;
+  if (given) {
+    const auto it = given->find(file.filename().string());
+    if (it != given->end()) {
       std::vector<double> xy;
       for (const auto& face : it->second) xy.insert(xy.end(), face.begin(), face.end());
-      faces = static_cast<std::int64_t>(it->second.size());
-      marks = {Tensor(), Tensor::from<double>({faces, 5, 2}, xy)};
+      faces = aligner.align_points(
+          image, Tensor::from<double>({static_cast<std::int64_t>(it->second.size()), 5, 2}, xy));
     }
   } else {
-    found = p.detect->forward({image});
-    faces = found[0].shape()[0];
-    if (faces > 0) marks = p.landmarks->forward({image, found[0]});
+    faces = aligner.align_all(image);
   }
-  if (faces > 0) {
-    const auto aligned = p.align.forward({image, marks[1]});
-    const Shape& crop_shape = aligned[0].shape();
+  const std::string stem = file.stem().string();
+  for (std::int64_t f = 0; f < faces.count; ++f) {
+    const Shape& crop_shape = faces.crops.shape();
     const std::int64_t crop_bytes = crop_shape[1] * crop_shape[2] * crop_shape[3];
-    for (std::int64_t f = 0; f < faces; ++f) {
-      const std::string crop = file.stem().string() + "_" + std::to_string(f) + ".png";
-      Tensor one = Tensor::empty(kUInt8, {crop_shape[1], crop_shape[2], crop_shape[3]});
-      std::copy_n(aligned[0].data<std::uint8_t>() + f * crop_bytes, crop_bytes, one.data<std::uint8_t>());
-      write_image(out_dir / crop, one);
-      const double* m = aligned[1].data<double>() + 6 * f;
-      nlohmann::json face = {{"crop", crop},
-                             {"transform", {{m[0], m[1], m[2]}, {m[3], m[4], m[5]}}},
-                             {"residual", aligned[2].data<double>()[f]},
-                             {"scale", aligned[3].data<double>()[f]}};
-      if (p.given) {
-        face["landmarks5"] = p.given->at(file.filename().string())[static_cast<std::size_t>(f)];
-      } else {
-        face["box"] = floats(found[0], 4 * f, 4);
-        face["score"] = found[1].data<float>()[f];
-        face["landmarks68"] = floats(marks[0], 136 * f, 136);
-        face["landmarks5"] = floats(marks[1], 10 * f, 10);
-      }
-      record["faces"].push_back(face);
+    const std::string crop = stem + "_" + std::to_string(f) + ".png";
+    Tensor one = Tensor::empty(kUInt8, {crop_shape[1], crop_shape[2], crop_shape[3]});
+    std::copy_n(faces.crops.data<std::uint8_t>() + f * crop_bytes, crop_bytes, one.data<std::uint8_t>());
+    write_image(out_dir / crop, one);
+    const double* m = faces.transforms.data<double>() + 6 * f;
+    nlohmann::json face = {{"crop", crop},
+                           {"transform", {{m[0], m[1], m[2]}, {m[3], m[4], m[5]}}},
+                           {"residual", faces.residuals.data<double>()[f]},
+                           {"scale", faces.scales.data<double>()[f]}};
+    if (given) {
+      face["landmarks5"] = given->at(file.filename().string())[static_cast<std::size_t>(f)];
+    } else {
+      face["box"] = floats(faces.boxes, 4 * f, 4);
+      face["score"] = faces.scores.data<float>()[f];
+      face["landmarks68"] = floats(faces.landmarks68, 136 * f, 136);
+      face["landmarks5"] = floats(faces.landmarks5, 10 * f, 10);
     }
+    record["faces"].push_back(face);
   }
-  write_file_atomically(out_dir / (file.stem().string() + ".json"), record.dump(1) + "\n");
-  return faces;
+  if (faces.count == 0 && aligner.settings().fallback == "resize") {
+    const std::string crop = stem + "_0.png";
+    write_image(out_dir / crop, aligner.fallback_crop(image));
+    record["fallback"] = {{"kind", "resize"}, {"crop", crop}};
+  }
+  write_file_atomically(out_dir / (stem + ".json"), record.dump(1) + "\n");
+  return faces.count;
 }
 
 }  // namespace
@@ -184,14 +173,23 @@ void add_faces_command(CLI::App& app, const PluginOptions& options) {
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->add_option("out_dir", o->out_dir, "Where the crops and records go (created)")->required();
-  cmd->add_option("--detector", o->detector, "hog or cascade")->capture_default_str();
-  cmd->add_option("--upsample", o->upsample,
+  cmd->add_option("--detector", o->face.detector, "hog or cascade")
+      ->check(CLI::IsMember({"hog", "cascade"}))
+      ->capture_default_str();
+  cmd->add_option("--upsample", o->face.upsample,
                   "hog: double the image this many times first (faces under 80 px)")
       ->check(CLI::Range(0, 4))
       ->capture_default_str();
-  cmd->add_option("--size", o->size, "Crop side (a multiple of 112 or 128)")->capture_default_str();
-  cmd->add_option("--template", o->template_name, "arcface or arcface_96x112")->capture_default_str();
-  cmd->add_option("--landmark-model", o->landmark_model,
+  cmd->add_option("--size", o->face.size, "Crop side (a multiple of 112 or 128)")->capture_default_str();
+  cmd->add_option("--template", o->face.template_name, "arcface or arcface_96x112")->capture_default_str();
+  cmd->add_option("--fallback", o->face.fallback,
+                  "For an image with no face found: none (no crop), or resize (the image is taken to be a "
+                  "face crop already, as ORL's are, and resized to the crop size; its record says so)")
+      ->check(CLI::IsMember({"none", "resize"}))
+      ->capture_default_str();
+  cmd->add_flag("-r,--recursive", o->recursive,
+                "Also the images of IN_DIR's subfolders; OUT_DIR gets the same subfolders");
+  cmd->add_option("--landmark-model", o->face.landmark_model,
                   "dlib 68-point model (default: $PCV_FACE_LANDMARKS, else Debian's libdlib-data file)");
   cmd->add_option("--landmarks", o->landmark_file,
                   "Five points per face from your own detector instead of dlib: a .json file "
@@ -204,13 +202,26 @@ void add_faces_command(CLI::App& app, const PluginOptions& options) {
   cmd->callback([&options, o] {
     Registry registry;
     load_plugins(registry, options, /*quiet=*/false);
+    o->face.validate();
+    const auto wanted = [](const fs::directory_entry& e) {
+      return e.is_regular_file() && is_image_file(e.path()) && !e.path().filename().string().starts_with(".");
+    };
     std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(o->in_dir))
-      if (e.is_regular_file() && is_image_file(e.path()) && !e.path().filename().string().starts_with("."))
-        files.push_back(e.path());
+    if (o->recursive) {
+      for (const auto& e : fs::recursive_directory_iterator(o->in_dir))
+        if (wanted(e)) files.push_back(e.path());
+    } else {
+      for (const auto& e : fs::directory_iterator(o->in_dir))
+        if (wanted(e)) files.push_back(e.path());
+    }
     std::sort(files.begin(), files.end());
-    if (files.empty()) throw Error(o->in_dir + ": no image files");
-    fs::create_directories(o->out_dir);
+    if (files.empty())
+      throw Error(o->in_dir + ": no image files" + (o->recursive ? "" : " (see --recursive)"));
+    // Each image's crops go to the folder that mirrors its own under IN_DIR.
+    const auto out_dir_of = [&](const fs::path& file) {
+      return fs::path(o->out_dir) / file.parent_path().lexically_relative(o->in_dir);
+    };
+    for (const fs::path& f : files) fs::create_directories(out_dir_of(f));
     const std::optional<GivenLandmarks> given =
         o->landmark_file.empty() ? std::nullopt : std::optional(read_given_landmarks(o->landmark_file));
     const int jobs =
@@ -220,12 +231,20 @@ void add_faces_command(CLI::App& app, const PluginOptions& options) {
     std::vector<std::string> errors(files.size());
     std::atomic<std::size_t> next{0}, done{0};
     std::mutex report;
+    std::string setup_error;  // a worker could not load the models
     ProgressBar bar("faces");
     const auto work = [&] {
-      const Pipeline pipeline(registry, *o, given ? &*given : nullptr);
+      std::optional<FaceAligner> aligner;
+      try {
+        aligner.emplace(registry, o->face, /*detect=*/!given);
+      } catch (const std::exception& e) {
+        const std::lock_guard lock(report);
+        if (setup_error.empty()) setup_error = e.what();
+        return;
+      }
       for (std::size_t i; (i = next.fetch_add(1)) < files.size();) {
         try {
-          faces[i] = align_image(pipeline, files[i], o->out_dir);
+          faces[i] = align_image(*aligner, given ? &*given : nullptr, files[i], out_dir_of(files[i]));
         } catch (const std::exception& e) {
           const std::string what = e.what();
           errors[i] = what.starts_with(files[i].string()) ? what : files[i].string() + ": " + what;
@@ -242,8 +261,10 @@ void add_faces_command(CLI::App& app, const PluginOptions& options) {
       work();
     }
     bar.finish();
+    if (!setup_error.empty()) throw Error(setup_error);
 
     nlohmann::json summary = {{"images", files.size()},
+                              {"alignment", nlohmann::json::parse(o->face.to_json())},
                               {"faces", 0},
                               {"no_face", nlohmann::json::array()},
                               {"failed", nlohmann::json::array()}};
@@ -262,7 +283,9 @@ void add_faces_command(CLI::App& app, const PluginOptions& options) {
     std::printf("%zu images: %lld faces aligned; %zu without a face, %zu could not be read (%s)\n",
                 files.size(), static_cast<long long>(total), summary["no_face"].size(),
                 summary["failed"].size(), (fs::path(o->out_dir) / "summary.json").c_str());
-    for (const auto& f : summary["no_face"]) std::printf("  no face: %s\n", f.get<std::string>().c_str());
+    const char* fallback = o->face.fallback == "resize" ? " (resized as a face crop)" : "";
+    for (const auto& f : summary["no_face"])
+      std::printf("  no face: %s%s\n", f.get<std::string>().c_str(), fallback);
     if (!summary["failed"].empty())
       throw Error(std::to_string(summary["failed"].size()) + " of " + std::to_string(files.size()) +
                   " images could not be read");

@@ -29,9 +29,13 @@ constexpr const char* kFooter =
               identity, 0 for different ones); blank lines and '#' comments are skipped; or
   MODEL       a face-embedding model file (pcv train, image preprocessing), and
   PAIRS       one pair of images per line: "image1 image2 same|diff" (paths relative to the pairs
-              file). Each image is embedded once, as it is: give aligned crops (pcv faces align)
-              or face crops such as ORL's, which the model's resize fits; detection and alignment
-              are not run here.
+              file). A model that records a face alignment (face_embed_orl does) detects each
+              image's largest face, finds its landmarks and aligns it as its training crops were
+              (pcv faces align with the same settings); an image where no face is found takes the
+              recorded fallback: "resize" treats it as a face crop already (as ORL's are) and
+              resizes it to the crop size; such images are listed after the report. A model
+              without one embeds the images as they are: give aligned crops. Each embedding is
+              the sum of those of the image and its mirror image (--no-flip: the image alone).
 Protocol (insightface's eval/verification.py):
   Rows are L2-normalised. The score of a pair is the squared distance ||e1 - e2||^2 in [0, 4]
   (a pair is "same" when it is below the threshold), or with --metric cosine the cosine
@@ -47,7 +51,8 @@ Protocol (insightface's eval/verification.py):
   --roc writes the curve as a PNG: FAR on a log axis from 1e-4 to 1, TAR linear, AUC in the legend.
 JSON (--json): {"pairs", "accuracy", "accuracy_std", "threshold", "auc",
   "tar_at_far": {"0.1", "0.01", "0.001"} (null for n/a), "metric", "positives", "negatives",
-  "folds": [{"begin", "end", "threshold", "accuracy"}]})";
+  "folds": [{"begin", "end", "threshold", "accuracy"}]}; with a model also "no_face": [images
+  that took the fallback].)";
 
 std::string far_key(double far) {
   char buf[32];
@@ -157,6 +162,7 @@ void add_verify_command(CLI::App& app, const PluginOptions& options) {
     const bool model = SafetensorsFile::open(*embeddings).metadata().contains(kGraphKey);
     Tensor e;
     std::vector<VerificationPair> list;
+    std::vector<std::string> no_face;  // images the model's face-alignment fallback took
     if (model) {
       Registry registry;
       load_plugins(registry, options, /*quiet=*/false);
@@ -165,12 +171,15 @@ void add_verify_command(CLI::App& app, const PluginOptions& options) {
       EmbedOptions embed_options;
       embed_options.threads = num_threads();
       embed_options.flip_sum = !*no_flip;
-      e = embed_images(registry, Model::load(*embeddings), *embeddings, image_pairs.images, embed_options,
+      Embeddings embedded =
+          embed_images(registry, Model::load(*embeddings), *embeddings, image_pairs.images, embed_options,
                        [&](std::size_t done, std::size_t total) {
                          bar.update(double(done), double(total),
                                     std::to_string(done) + "/" + std::to_string(total) + " images");
                        });
       bar.finish();
+      e = std::move(embedded.values);
+      for (std::size_t i : embedded.fell_back) no_face.push_back(image_pairs.images[i].string());
       list = image_pairs.pairs;
     } else {
       e = read_embeddings(*embeddings);
@@ -190,10 +199,19 @@ void add_verify_command(CLI::App& app, const PluginOptions& options) {
       if (ec) throw Error(*roc + ": cannot create the directory " + parent.string() + ": " + ec.message());
       plot_roc(*roc, report);
     }
-    if (*json)
-      std::cout << report_json(report).dump(2) << "\n";
-    else
+    if (*json) {
+      nlohmann::json j = report_json(report);
+      if (model) j["no_face"] = no_face;
+      std::cout << j.dump(2) << "\n";
+    } else {
       print_report(report, *pairs, *roc);
+      if (!no_face.empty()) {
+        std::cout << "\n"
+                  << no_face.size() << " of the images had no face found and were used through the "
+                  << "model's fallback (taken as face crops):\n";
+        for (const std::string& f : no_face) std::cout << "  " << f << "\n";
+      }
+    }
   });
 }
 

@@ -45,14 +45,17 @@ TEST_F(EmbedderTest, EmbedsEachImageWithTheModelsPreprocessing) {
   options.threads = 1;
   options.batch_size = 2;
   options.flip_sum = false;
-  const Tensor e = embed_images(test::builtin_plugins(), mean_model(), "mean model", images, options);
+  const Embeddings result =
+      embed_images(test::builtin_plugins(), mean_model(), "mean model", images, options);
+  EXPECT_TRUE(result.fell_back.empty());
+  const Tensor& e = result.values;
   ASSERT_EQ(e.shape(), (Shape{3, 1}));
   EXPECT_THAT(e.to_vector<float>(), ElementsAre((255 - 127.5f) / 128, -127.5f / 128, (100 - 127.5f) / 128));
   // The mean of an image and of its mirror image are the same, so the flip-sum doubles it.
   options.flip_sum = true;
-  EXPECT_THAT(
-      embed_images(test::builtin_plugins(), mean_model(), "mean model", images, options).to_vector<float>(),
-      ElementsAre(2 * (255 - 127.5f) / 128, 2 * -127.5f / 128, 2 * (100 - 127.5f) / 128));
+  EXPECT_THAT(embed_images(test::builtin_plugins(), mean_model(), "mean model", images, options)
+                  .values.to_vector<float>(),
+              ElementsAre(2 * (255 - 127.5f) / 128, 2 * -127.5f / 128, 2 * (100 - 127.5f) / 128));
   EXPECT_THAT(
       error_of([&] { embed_images(test::builtin_plugins(), mean_model(), "m", {dir_ / "nope.png"}); }),
       HasSubstr("nope.png: file not found"));

@@ -7,6 +7,7 @@ that pcv train's margin loss learns with it (data/models/README.md, issue 7). Ne
     tools/models/face_embed_graph.py --classes 25 --labels s1,s10,... --out init.safetensors
 """
 import argparse
+import json
 import pathlib
 import sys
 
@@ -63,6 +64,9 @@ def main():
                     help="flatten: batch norm, dropout, flatten, linear (keeps where features are); gap: global average pooling")
     ap.add_argument("--dropout", type=float, default=0.0, help="dropout before the flatten head's linear layer")
     ap.add_argument("--blocks", type=int, default=1, help="convolutions per stage (the first has stride 2)")
+    ap.add_argument("--face-alignment", metavar="SUMMARY",
+                    help="the summary.json of the pcv faces align run that made the training crops: its "
+                         "settings go into the model (pcv.face_alignment) for pcv verify to align raw images alike")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
@@ -71,7 +75,10 @@ def main():
         sys.exit(f"--labels names {len(labels)} identities, --classes says {a.classes}")
     graph, tensors, pre = embedding_net(a.classes, a.dim, tuple(int(w) for w in a.widths.split(",")),
                                        a.head, a.dropout, a.blocks, seed=a.seed)
-    write_model(a.out, graph, tensors, labels=labels, preprocessing=pre)
+    extra = {}
+    if a.face_alignment:
+        extra["pcv.face_alignment"] = json.dumps(json.load(open(a.face_alignment))["alignment"])
+    write_model(a.out, graph, tensors, labels=labels, preprocessing=pre, extra_metadata=extra)
     print(f"wrote {a.out}: {len(graph['nodes'])} nodes, {sum(v.size for k, v in tensors.items() if 'running' not in k):,} parameters")
 
 

@@ -50,9 +50,11 @@ def write_safetensors(path, tensors, metadata=None):
         raise
 
 
-def write_model(path, graph, tensors, labels=(), preprocessing=None):
-    """A pcv model file: graph (dict in the Graph JSON form), tensors, labels, preprocessing."""
+def write_model(path, graph, tensors, labels=(), preprocessing=None, extra_metadata=None):
+    """A pcv model file: graph (dict in the Graph JSON form), tensors, labels, preprocessing, and
+    any further __metadata__ entries (strings)."""
     metadata = {
+        **(extra_metadata or {}),
         "pcv.format": FORMAT_VERSION,
         "pcv.graph": json.dumps(graph, separators=(",", ":")),
         "pcv.labels": json.dumps(list(labels)),

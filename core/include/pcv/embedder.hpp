@@ -20,13 +20,22 @@ struct EmbedOptions {
   bool flip_sum = true;
 };
 
+// Embeddings [N, d] float32, one row per image, and the rows whose image had no face found and was
+// used through the model's fallback.
+struct Embeddings {
+  Tensor values;
+  std::vector<std::size_t> fell_back;
+};
+
 // Runs `model` (one graph input, image preprocessing: see Preprocessing::input) on each image and
-// stacks its first output as [N, d] float32. The images are used as they are: crops aligned
-// beforehand (pcv faces align), or face crops such as ORL's, which the model's resize fits. An
-// image that cannot be read is an error naming it. `progress` hears of each batch.
-Tensor embed_images(const Registry& registry, Model model, const std::string& where,
-                    const std::vector<std::filesystem::path>& images, const EmbedOptions& options = {},
-                    const std::function<void(std::size_t done, std::size_t total)>& progress = {});
+// stacks its first output. A model that records a face alignment (kFaceAlignmentKey, written by
+// the script that made it: its training crops came from pcv faces align with those settings)
+// gets each image's largest face aligned the same way; an image without a face takes the
+// recorded fallback, or is an error naming it when there is none. Other models take the images
+// as they are. An image that cannot be read is an error naming it. `progress` hears of each batch.
+Embeddings embed_images(const Registry& registry, Model model, const std::string& where,
+                        const std::vector<std::filesystem::path>& images, const EmbedOptions& options = {},
+                        const std::function<void(std::size_t done, std::size_t total)>& progress = {});
 
 // A pairs file of images: one pair per line, "image1 image2 same" where same is same/1 or diff/0,
 // separated by spaces or tabs; paths are relative to the pairs file's folder unless absolute;

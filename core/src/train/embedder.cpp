@@ -1,20 +1,26 @@
 #include <pcv/dataset.hpp>
 #include <pcv/embedder.hpp>
 #include <pcv/error.hpp>
+#include <pcv/face_aligner.hpp>
 #include <pcv/image.hpp>
+#include <pcv/threads.hpp>
 
+#include <atomic>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <string_view>
+#include <thread>
 
 #include "train/inference.hpp"
 
 namespace pcv {
 
-Tensor embed_images(const Registry& registry, Model model, const std::string& where,
-                    const std::vector<std::filesystem::path>& images, const EmbedOptions& options,
-                    const std::function<void(std::size_t, std::size_t)>& progress) {
+Embeddings embed_images(const Registry& registry, Model model, const std::string& where,
+                        const std::vector<std::filesystem::path>& images, const EmbedOptions& options,
+                        const std::function<void(std::size_t, std::size_t)>& progress) {
   if (images.empty()) throw Error("embed_images: no images");
   if (options.batch_size < 1) throw Error("embed_images: batch size must be at least 1");
   const std::string input = model.graph.inputs.at(0).name, output = model.graph.outputs.at(0);
@@ -22,10 +28,18 @@ Tensor embed_images(const Registry& registry, Model model, const std::string& wh
   const Preprocessing pre = Preprocessing::from_json(model.preprocessing);
   if (pre.input != "image")
     throw Error(where + ": its preprocessing reads " + pre.input + "s, not images (\"input\": \"image\")");
+  const int threads = options.threads > 0 ? options.threads : num_threads();
+  // One aligner per worker: dlib's detector keeps scratch state.
+  std::vector<std::unique_ptr<FaceAligner>> aligners;
+  if (const auto it = model.metadata.find(kFaceAlignmentKey); it != model.metadata.end()) {
+    const FaceAlignment settings = FaceAlignment::from_json(it->second, where + ": " + kFaceAlignmentKey);
+    for (int t = 0; t < threads; ++t) aligners.push_back(std::make_unique<FaceAligner>(registry, settings));
+  }
   const std::int64_t views = options.flip_sum ? 2 : 1;  // rows per image in a batch
   const Shape item_shape = pre.item_shape();
   const std::int64_t item = Tensor::empty(kFloat32, item_shape).numel();
-  Tensor embeddings;
+  Embeddings out;
+  std::vector<char> fell_back(images.size(), 0);
   const auto step = static_cast<std::size_t>(options.batch_size);
   for (std::size_t begin = 0; begin < images.size(); begin += step) {
     const std::size_t end = std::min(images.size(), begin + step);
@@ -33,23 +47,55 @@ Tensor embed_images(const Registry& registry, Model model, const std::string& wh
     Shape shape = item_shape;
     shape.insert(shape.begin(), count * views);
     Tensor batch = Tensor::empty(kFloat32, shape);
-    for (std::int64_t i = 0; i < count; ++i) {
-      Tensor x = preprocess_image(read_image(images[begin + static_cast<std::size_t>(i)]), pre);
+    const auto prepare = [&](std::int64_t i, const FaceAligner* aligner) {
+      const std::filesystem::path& file = images[begin + static_cast<std::size_t>(i)];
+      Tensor image = read_image(file);
+      if (aligner) {
+        bool fallback = false;
+        std::optional<Tensor> face = aligner->main_face(image, &fallback);
+        if (!face)
+          throw Error(file.string() + ": no face found (the model's face alignment has no fallback)");
+        image = std::move(*face);
+        fell_back[begin + static_cast<std::size_t>(i)] = fallback;
+      }
+      Tensor x = preprocess_image(image, pre);
       std::copy_n(x.data<float>(), item, batch.data<float>() + i * views * item);
       if (views == 2) {
         mirror_image(x, pre);
         std::copy_n(x.data<float>(), item, batch.data<float>() + (i * views + 1) * item);
       }
+    };
+    if (aligners.empty()) {
+      for (std::int64_t i = 0; i < count; ++i) prepare(i, nullptr);
+    } else {
+      // Detection dominates: the images of a batch are aligned in parallel, in a fixed order per
+      // worker, so the result does not depend on the thread count.
+      std::atomic<std::int64_t> next{0};
+      std::vector<std::string> errors(aligners.size());
+      {
+        std::vector<std::jthread> workers;
+        for (std::size_t w = 0; w < aligners.size(); ++w)
+          workers.emplace_back([&, w] {
+            try {
+              for (std::int64_t i; (i = next.fetch_add(1)) < count;) prepare(i, aligners[w].get());
+            } catch (const std::exception& e) {
+              errors[w] = e.what();
+              next = count;
+            }
+          });
+      }
+      for (const std::string& e : errors)
+        if (!e.empty()) throw Error(e);
     }
     RunOptions run_options;
-    run_options.num_threads = options.threads;
+    run_options.num_threads = threads;
     const Tensor e = runtime->run({{input, batch}}, run_options).at(output);
     if (e.ndim() != 2 || e.shape()[0] != shape[0])
       throw Error(where + ": output '" + output + "' has shape " + shape_string(e.shape()) + ", expected [" +
                   std::to_string(shape[0]) + ", d]");
     const std::int64_t d = e.shape()[1];
-    if (!embeddings.defined())
-      embeddings = Tensor::empty(kFloat32, {static_cast<std::int64_t>(images.size()), d});
+    if (!out.values.defined())
+      out.values = Tensor::empty(kFloat32, {static_cast<std::int64_t>(images.size()), d});
     const bool wide = same_dtype(e.dtype(), kFloat64);
     for (std::int64_t i = 0; i < count; ++i)
       for (std::int64_t k = 0; k < d; ++k) {
@@ -58,11 +104,13 @@ Tensor embed_images(const Registry& registry, Model model, const std::string& wh
           const std::int64_t at = (i * views + v) * d + k;
           sum += wide ? e.data<double>()[at] : double(e.data<float>()[at]);
         }
-        embeddings.data<float>()[(static_cast<std::int64_t>(begin) + i) * d + k] = float(sum);
+        out.values.data<float>()[(static_cast<std::int64_t>(begin) + i) * d + k] = float(sum);
       }
     if (progress) progress(end, images.size());
   }
-  return embeddings;
+  for (std::size_t i = 0; i < images.size(); ++i)
+    if (fell_back[i]) out.fell_back.push_back(i);
+  return out;
 }
 
 ImagePairs read_image_pairs(const std::filesystem::path& path) {

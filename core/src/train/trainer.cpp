@@ -277,6 +277,11 @@ void Trainer::run(bool resume) {
   const auto save_model = [&](const std::filesystem::path& path, bool with_training_state, std::int64_t epoch,
                               const std::string& validation = "") {
     Model out;
+    // What the initial model says about itself (e.g. how its input images were aligned) carries
+    // over; what described the weights it started from does not.
+    out.metadata = model.metadata;
+    for (const char* stale : {kValidationKey, kEvaluationKey, kTrainingKey, kTaskKey})
+      out.metadata.erase(stale);
     if (!validation.empty()) out.metadata[kValidationKey] = validation;
     out.graph = inference_graph;
     out.labels = model.labels;
