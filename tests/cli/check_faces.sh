@@ -2,7 +2,7 @@
 # check_faces.sh PCV REPO - `pcv faces align` on a folder mixing a face photo (the committed
 # astronaut region), 8- and 16-bit grey images without a face, a corrupt, an empty and a huge file: one
 # 112 x 112 crop and a record for the face, the rest counted in the summary, the batch going on;
-# and landmarks given in a CSV file instead of dlib's.
+# landmarks given in a CSV file instead of dlib's; --recursive over subfolders with --fallback resize.
 set -uo pipefail
 pcv=$1 repo=$2
 source "$(dirname "$0")/common.sh"
@@ -57,4 +57,26 @@ PY
 printf 'astro.png,1,2,3\n' > "$tmp/bad.csv"
 "$pcv" faces align "$in" "$tmp/out4" --landmarks "$tmp/bad.csv" > /dev/null 2> "$tmp/bad.err"
 check "--landmarks: a short line is named" grep -q "bad.csv:1: a face needs 5 points" "$tmp/bad.err"
+mkdir -p "$tmp/tree/people" "$tmp/tree/empty_rooms"
+cp "$in/astro.png" "$tmp/tree/people/"
+cp "$in/grey8.pgm" "$tmp/tree/empty_rooms/"
+"$pcv" faces align "$tmp/tree" "$tmp/out5" --recursive --template arcface_96x112 --fallback resize > "$tmp/out5.txt" 2>&1
+check "--recursive --fallback resize exits 0" test $? -eq 0
+check "--recursive mirrors the folders; --fallback resize crops the faceless image, says so" \
+  /usr/bin/python3 - "$tmp/out5" <<'PY'
+import json, struct, sys, pathlib
+out = pathlib.Path(sys.argv[1])
+size = lambda p: struct.unpack(">II", open(p, "rb").read()[16:24])
+assert size(out / "people" / "astro_0.png") == (96, 112)
+assert size(out / "empty_rooms" / "grey8_0.png") == (96, 112)
+record = json.load(open(out / "empty_rooms" / "grey8.json"))
+assert record["faces"] == [] and record["fallback"] == {"kind": "resize", "crop": "grey8_0.png"}, record
+s = json.load(open(out / "summary.json"))
+assert s["faces"] == 1 and [pathlib.Path(p).name for p in s["no_face"]] == ["grey8.pgm"], s
+assert s["alignment"]["fallback"] == "resize" and s["alignment"]["template"] == "arcface_96x112", s
+PY
+check "the faceless image is reported as resized" grep -q "grey8.pgm (resized as a face crop)" "$tmp/out5.txt"
+"$pcv" faces align "$tmp/tree" "$tmp/out6" > "$tmp/out6.txt" 2>&1
+check "without --recursive a folder of folders has no images, and says why" \
+  grep -q "no image files (see --recursive)" "$tmp/out6.txt"
 exit $failed

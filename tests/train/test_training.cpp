@@ -182,6 +182,9 @@ TEST_F(Training, ArcFaceEmbeddingSeparatesTheClasses) {
   m.tensors["fc.weight"] = uniform({8, 64}, 1 / 8.0, rng);
   m.tensors["fc.bias"] = uniform({8}, 1 / 8.0, rng);
   m.tensors["arcface.weight"] = uniform({3, 8}, 1.0, rng);
+  // The initial model's own metadata carries over to the trained one; a stale evaluation does not.
+  m.metadata["pcv.face_alignment"] = R"({"upsample": 1})";
+  m.metadata[kEvaluationKey] = R"({"accuracy": 0.1})";
   m.save(dir_ / "arcface_init.safetensors");
   Trainer trainer(test::builtin_plugins(), TrainConfig::from_json(R"({
       "model": "arcface_init.safetensors",
@@ -198,6 +201,8 @@ TEST_F(Training, ArcFaceEmbeddingSeparatesTheClasses) {
   // above a threshold (10-fold protocol, pcv/verification.hpp). Saying "different" always is right
   // for 2/3 of the pairs (chance); the held-out folds must be right for 90 %.
   const Model trained = Model::load(dir_ / "arcface" / "model.safetensors");
+  EXPECT_EQ(trained.metadata.at("pcv.face_alignment"), R"({"upsample": 1})");
+  EXPECT_FALSE(trained.metadata.contains(kEvaluationKey));
   GraphRuntime runtime(test::builtin_plugins(), trained.graph,
                        TensorMap(trained.tensors.begin(), trained.tensors.end()), "trained");
   const PointCloudDataset data = PointCloudDataset::from_class_folders(dir_ / "data");
