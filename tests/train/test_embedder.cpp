@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "support/errors.hpp"
+#include "support/mean_image_model.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_plugins.hpp"
 
@@ -23,18 +24,7 @@ using ::testing::HasSubstr;
 
 class EmbedderTest : public test::TempDirTest {};
 
-// A "model" that averages each image: global average pooling of the preprocessed grey image.
-Model mean_model() {
-  Model m;
-  m.graph = Graph::from_json(R"({
-    "inputs": [{"name": "image", "dtype": "float32", "shape": [-1, 1, 8, 6]}],
-    "outputs": ["e"],
-    "nodes": [{"name": "pool", "op": "nn.global_avg_pool", "inputs": ["image"], "outputs": ["e"]}]})",
-                             "test");
-  m.labels = {"a"};
-  m.preprocessing = R"({"input": "image", "height": 8, "width": 6, "image_channels": 1})";
-  return m;
-}
+Model mean_model() { return test::mean_image_model(8, 6); }
 
 TEST_F(EmbedderTest, EmbedsEachImageWithTheModelsPreprocessing) {
   for (int v : {0, 100, 255})

@@ -16,6 +16,7 @@
 
 #include "support/errors.hpp"
 #include "support/golden_cases.hpp"
+#include "support/mean_image_model.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_plugins.hpp"
 
@@ -82,14 +83,7 @@ TEST(FaceAligner, SettingsRoundTripAndBadOnesAreNamed) {
 
 // The mean grey level of the (aligned) 112 x 96 input: enough to see which pixels were embedded.
 Model mean_model(const std::string& alignment) {
-  Model m;
-  m.graph = Graph::from_json(R"({
-    "inputs": [{"name": "image", "dtype": "float32", "shape": [-1, 1, 112, 96]}],
-    "outputs": ["e"],
-    "nodes": [{"name": "pool", "op": "nn.global_avg_pool", "inputs": ["image"], "outputs": ["e"]}]})",
-                             "test");
-  m.labels = {"a"};
-  m.preprocessing = R"({"input": "image", "height": 112, "width": 96, "image_channels": 1})";
+  Model m = test::mean_image_model(112, 96);
   if (!alignment.empty()) m.metadata[kFaceAlignmentKey] = alignment;
   return m;
 }
