@@ -140,6 +140,7 @@ std::int64_t align_image(const FaceAligner& aligner, const GivenLandmarks* given
       face["landmarks5"] = given->at(file.filename().string())[static_cast<std::size_t>(f)];
     } else {
       face["box"] = floats(faces.boxes, 4 * f, 4);
+      face["upsample"] = faces.upsample;
       face["score"] = faces.scores.data<float>()[f];
       face["landmarks68"] = floats(faces.landmarks68, 136 * f, 136);
       face["landmarks5"] = floats(faces.landmarks5, 10 * f, 10);
@@ -180,6 +181,10 @@ void add_faces_command(CLI::App& app, const PluginOptions& options) {
                   "hog: double the image this many times first (faces under 80 px)")
       ->check(CLI::Range(0, 4))
       ->capture_default_str();
+  cmd->add_option("--upsample-max", o->face.upsample_max,
+                  "hog: where no face is found, try again doubling the image once more, up to this "
+                  "many doublings in all (default: no retries)")
+      ->check(CLI::Range(0, 4));
   cmd->add_option("--size", o->face.size, "Crop side (a multiple of 112 or 128)")->capture_default_str();
   cmd->add_option("--template", o->face.template_name, "arcface or arcface_96x112")->capture_default_str();
   cmd->add_option("--fallback", o->face.fallback,

@@ -33,7 +33,7 @@ png = open(out / "astro_0.png", "rb").read()
 assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (112, 112), png[:24]
 face = json.load(open(out / "astro.json"))["faces"][0]
 assert len(face["landmarks68"]) == 136 and len(face["landmarks5"]) == 10, face.keys()
-assert face["residual"] < 6 and 0.5 < face["scale"] < 2, face
+assert face["residual"] < 6 and 0.5 < face["scale"] < 2 and face["upsample"] == 0, face
 PY
 
 "$pcv" faces align "$in" "$tmp/out2" --jobs 2 --size 224 > /dev/null 2>&1

@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 for lo in 1 6 11 16 21 26; do
   hi=$((lo + 4))
-  tools/models/train_face_embed_orl.sh $lo $hi > /dev/null
+  tools/models/train_face_embed_orl.sh $lo $hi > /dev/null 2>&1 || { echo "split s$lo-s$hi failed: see tools/models/train_face_embed_orl.sh $lo $hi" >&2; exit 1; }
 done
 /usr/bin/python3 - <<'PY'
 import json, statistics

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pcv {
 
@@ -17,8 +18,11 @@ namespace pcv {
 inline constexpr const char* kFaceAlignmentKey = "pcv.face_alignment";
 
 struct FaceAlignment {
-  std::string detector = "hog";           // hog or cascade
-  std::int64_t upsample = 0;              // hog: image doublings before detecting (faces under 80 px)
+  std::string detector = "hog";  // hog or cascade
+  std::int64_t upsample = 0;     // hog: image doublings before detecting (faces under 80 px)
+  // hog: where no face is found, detect again with the image doubled once more, up to this many
+  // doublings in all (smaller faces; slower only on images without a face). -1: no retries.
+  std::int64_t upsample_max = -1;
   std::string landmark_model;             // empty: face.landmarks' default
   std::string template_name = "arcface";  // arcface or arcface_96x112
   std::int64_t size = 112;                // crop side (a multiple of 112 or 128)
@@ -35,12 +39,13 @@ struct FaceAlignment {
 // Every face found on an image, best detection first. Tensors as the face plugin's ops give them.
 struct AlignedFaces {
   std::int64_t count = 0;
-  Tensor boxes, scores;      // [F, 4] (left, top, right, bottom), [F]; absent with given points
-  Tensor landmarks68;        // [F, 68, 2]; absent with given points
-  Tensor landmarks5;         // [F, 5, 2]
-  Tensor crops;              // uint8 [F, h, w, C]
-  Tensor transforms;         // [F, 2, 3] image -> crop
-  Tensor residuals, scales;  // [F]: RMS distance of the fitted points to the template, scale
+  Tensor boxes, scores;        // [F, 4] (left, top, right, bottom), [F]; absent with given points
+  Tensor landmarks68;          // [F, 68, 2]; absent with given points
+  Tensor landmarks5;           // [F, 5, 2]
+  Tensor crops;                // uint8 [F, h, w, C]
+  Tensor transforms;           // [F, 2, 3] image -> crop
+  Tensor residuals, scales;    // [F]: RMS distance of the fitted points to the template, scale
+  std::int64_t upsample = -1;  // the doublings the detector found the faces at; -1 with given points
 };
 
 // One image at a time; keeps the loaded models, so make one per thread (dlib's detector keeps
@@ -64,7 +69,8 @@ class FaceAligner {
 
  private:
   FaceAlignment settings_;
-  std::optional<Kernel> detect_, landmarks_;
+  std::vector<Kernel> detect_;  // one per doubling tried, in order
+  std::optional<Kernel> landmarks_;
   Kernel align_;
   std::int64_t crop_height_, crop_width_;
 };

@@ -11,10 +11,10 @@
 namespace pcv {
 
 std::string FaceAlignment::to_json() const {
-  return nlohmann::json{
-      {"detector", detector},      {"upsample", upsample}, {"landmark_model", landmark_model},
-      {"template", template_name}, {"size", size},         {"fallback", fallback}}
-      .dump();
+  nlohmann::json j = {{"detector", detector},      {"upsample", upsample}, {"landmark_model", landmark_model},
+                      {"template", template_name}, {"size", size},         {"fallback", fallback}};
+  if (upsample_max >= 0) j["upsample_max"] = upsample_max;  // absent: no retries
+  return j.dump();
 }
 
 FaceAlignment FaceAlignment::from_json(std::string_view json, const std::string& where) {
@@ -22,6 +22,7 @@ FaceAlignment FaceAlignment::from_json(std::string_view json, const std::string&
   FaceAlignment a;
   fields.read("detector", a.detector);
   fields.read("upsample", a.upsample);
+  fields.read("upsample_max", a.upsample_max);
   fields.read("landmark_model", a.landmark_model);
   fields.read("template", a.template_name);
   fields.read("size", a.size);
@@ -40,6 +41,9 @@ void FaceAlignment::validate() const {
     throw Error("face alignment: 'detector' must be hog or cascade, got '" + detector + "'");
   if (upsample < 0 || upsample > 4)
     throw Error("face alignment: 'upsample' must be in [0, 4], got " + std::to_string(upsample));
+  if (upsample_max < -1 || upsample_max > 4)
+    throw Error("face alignment: 'upsample_max' must be in [0, 4] (or -1: no retries), got " +
+                std::to_string(upsample_max));
   if (fallback != "none" && fallback != "resize")
     throw Error("face alignment: 'fallback' must be none or resize, got '" + fallback + "'");
   // The template and size are checked by face.align when the aligner is made.
@@ -51,8 +55,11 @@ FaceAligner::FaceAligner(const Registry& registry, const FaceAlignment& settings
                                     {{"template", settings.template_name}, {"size", settings.size}})) {
   settings_.validate();
   if (detect) {
-    detect_ = registry.create_kernel("face.detect",
-                                     {{"detector", settings.detector}, {"upsample", settings.upsample}});
+    const std::int64_t last =
+        settings.detector == "hog" ? std::max(settings.upsample, settings.upsample_max) : settings.upsample;
+    for (std::int64_t u = settings.upsample; u <= last; ++u)
+      detect_.push_back(
+          registry.create_kernel("face.detect", {{"detector", settings.detector}, {"upsample", u}}));
     landmarks_ = registry.create_kernel("face.landmarks", {{"model", settings.landmark_model}});
   }
   // The crop size the template and size give, for the resize fallback.
@@ -79,14 +86,21 @@ AlignedFaces FaceAligner::align_points(const Tensor& image, const Tensor& five) 
 }
 
 AlignedFaces FaceAligner::align_all(const Tensor& image) const {
-  if (!detect_) throw Error("FaceAligner: made without a detector; use align_points");
-  auto found = detect_->forward({image});
+  if (detect_.empty()) throw Error("FaceAligner: made without a detector; use align_points");
+  std::vector<Tensor> found;
+  std::int64_t upsample = settings_.upsample;
+  for (const Kernel& detect : detect_) {
+    found = detect.forward({image});
+    if (found.at(0).shape().at(0) > 0) break;
+    ++upsample;
+  }
   if (found.at(0).shape().at(0) == 0) return {};
   auto marks = landmarks_->forward({image, found[0]});
   AlignedFaces out = align_points(image, marks.at(1));
   out.boxes = std::move(found[0]);
   out.scores = std::move(found[1]);
   out.landmarks68 = std::move(marks[0]);
+  out.upsample = upsample;
   return out;
 }
 

@@ -51,6 +51,18 @@ TEST(FaceAligner, AlignsTheAstronautsFaceToTheTemplatesCrop) {
   EXPECT_EQ(face->to_vector<std::uint8_t>(), first);
 }
 
+TEST(FaceAligner, UpsampleMaxRetriesSmallFacesAtLargerScales) {
+  // Halved, the astronaut's face is about 30 px: too small for HOG without doubling the image.
+  const Tensor small = resize_image(astronaut(), 80, 80, 3);
+  FaceAlignment settings;
+  ASSERT_EQ(FaceAligner(test::builtin_plugins(), settings).align_all(small).count, 0);
+  settings.upsample_max = 2;
+  const AlignedFaces found = FaceAligner(test::builtin_plugins(), settings).align_all(small);
+  ASSERT_EQ(found.count, 1);
+  EXPECT_GE(found.upsample, 1);
+  EXPECT_LT(found.residuals.data<double>()[0], 8.0);
+}
+
 TEST(FaceAligner, AnImageWithoutAFaceTakesTheFallback) {
   FaceAlignment settings;
   EXPECT_FALSE(FaceAligner(test::builtin_plugins(), settings).main_face(blank()).has_value());
@@ -72,6 +84,10 @@ TEST(FaceAligner, SettingsRoundTripAndBadOnesAreNamed) {
   a.fallback = "resize";
   const FaceAlignment b = FaceAlignment::from_json(a.to_json());
   EXPECT_EQ(b.to_json(), a.to_json());
+  a.upsample_max = 3;
+  EXPECT_EQ(FaceAlignment::from_json(a.to_json()).upsample_max, 3);
+  EXPECT_THAT(error_of([] { FaceAlignment::from_json(R"({"upsample_max": 5})", "m"); }),
+              HasSubstr("'upsample_max' must be in [0, 4]"));
   EXPECT_THAT(error_of([] { FaceAlignment::from_json(R"({"fallback": "guess"})", "m.safetensors"); }),
               HasSubstr("m.safetensors: face alignment: 'fallback' must be none or resize"));
   EXPECT_THAT(error_of([] { FaceAlignment::from_json(R"({"upsampel": 1})", "m"); }),
