@@ -68,6 +68,11 @@ class FaceAligner {
   const FaceAlignment& settings() const { return settings_; }
 
  private:
+  // Boxes and scores at the first doubling that finds a face (`upsample` says which).
+  std::vector<Tensor> detect(const Tensor& image, std::int64_t& upsample) const;
+  AlignedFaces landmarks_and_align(const Tensor& image, std::vector<Tensor> found,
+                                   std::int64_t upsample) const;
+
   FaceAlignment settings_;
   std::vector<Kernel> detect_;  // one per doubling tried, in order
   std::optional<Kernel> landmarks_;

@@ -85,23 +85,34 @@ AlignedFaces FaceAligner::align_points(const Tensor& image, const Tensor& five) 
   return out;
 }
 
-AlignedFaces FaceAligner::align_all(const Tensor& image) const {
+std::vector<Tensor> FaceAligner::detect(const Tensor& image, std::int64_t& upsample) const {
   if (detect_.empty()) throw Error("FaceAligner: made without a detector; use align_points");
   std::vector<Tensor> found;
-  std::int64_t upsample = settings_.upsample;
-  for (const Kernel& detect : detect_) {
-    found = detect.forward({image});
+  upsample = settings_.upsample;
+  for (const Kernel& kernel : detect_) {
+    found = kernel.forward({image});
     if (found.at(0).shape().at(0) > 0) break;
     ++upsample;
   }
-  if (found.at(0).shape().at(0) == 0) return {};
-  auto marks = landmarks_->forward({image, found[0]});
+  return found;
+}
+
+AlignedFaces FaceAligner::landmarks_and_align(const Tensor& image, std::vector<Tensor> found,
+                                              std::int64_t upsample) const {
+  auto marks = landmarks_->forward({image, found.at(0)});
   AlignedFaces out = align_points(image, marks.at(1));
   out.boxes = std::move(found[0]);
-  out.scores = std::move(found[1]);
+  out.scores = std::move(found.at(1));
   out.landmarks68 = std::move(marks[0]);
   out.upsample = upsample;
   return out;
+}
+
+AlignedFaces FaceAligner::align_all(const Tensor& image) const {
+  std::int64_t upsample = 0;
+  std::vector<Tensor> found = detect(image, upsample);
+  if (found.at(0).shape().at(0) == 0) return {};
+  return landmarks_and_align(image, std::move(found), upsample);
 }
 
 Tensor FaceAligner::fallback_crop(const Tensor& image) const {
@@ -110,25 +121,30 @@ Tensor FaceAligner::fallback_crop(const Tensor& image) const {
 
 std::optional<Tensor> FaceAligner::main_face(const Tensor& image, bool* fell_back) const {
   if (fell_back) *fell_back = false;
-  const AlignedFaces faces = align_all(image);
-  if (faces.count == 0) {
+  std::int64_t upsample = 0;
+  const std::vector<Tensor> found = detect(image, upsample);
+  const std::int64_t count = found.at(0).shape().at(0);
+  if (count == 0) {
     if (settings_.fallback == "none") return std::nullopt;
     if (fell_back) *fell_back = true;
     return fallback_crop(image);
   }
-  // The largest box: the subject, not a face in the background.
+  // Only the largest box is aligned: the subject, not a face in the background.
   std::int64_t best = 0;
   double best_area = -1;
-  for (std::int64_t f = 0; f < faces.count; ++f) {
-    const float* b = faces.boxes.data<float>() + 4 * f;
+  for (std::int64_t f = 0; f < count; ++f) {
+    const float* b = found[0].data<float>() + 4 * f;
     const double area = double(b[2] - b[0]) * double(b[3] - b[1]);
     if (area > best_area) best = f, best_area = area;
   }
-  const Shape& shape = faces.crops.shape();
-  Tensor crop = Tensor::empty(kUInt8, {shape[1], shape[2], shape[3]});
-  const std::int64_t bytes = crop.numel();
-  std::copy_n(faces.crops.data<std::uint8_t>() + best * bytes, bytes, crop.data<std::uint8_t>());
-  return crop;
+  const float* box = found[0].data<float>() + 4 * best;
+  const AlignedFaces face =
+      landmarks_and_align(image,
+                          {Tensor::from<float>({1, 4}, {box[0], box[1], box[2], box[3]}),
+                           Tensor::from<float>({1}, {found[1].data<float>()[best]})},
+                          upsample);
+  const Shape& shape = face.crops.shape();
+  return face.crops.reshaped({shape[1], shape[2], shape[3]});
 }
 
 }  // namespace pcv
