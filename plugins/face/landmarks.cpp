@@ -5,6 +5,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
 
 #include "dlib_image.hpp"
 
@@ -40,21 +43,37 @@ sdk::OpSpec Landmarks::spec() {
             std::string(""));
 }
 
-Landmarks::Landmarks(const sdk::Attributes& a) : impl_(std::make_shared<Impl>()) {
-  std::string file = a.get<std::string>("model");
-  if (file.empty()) file = default_landmark_model();
+// The model is about 100 MB and takes a second to read; every kernel (one per worker thread) that
+// names the same unchanged file shares one copy.
+std::shared_ptr<const Landmarks::Impl> Landmarks::load(const std::string& file) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec))
     sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": landmark model ", file,
               " not found (Debian: libdlib-data; or set the model attribute or $PCV_FACE_LANDMARKS)");
+  const std::string key =
+      std::filesystem::canonical(file, ec).string() + "@" +
+      std::to_string(std::filesystem::last_write_time(file, ec).time_since_epoch().count());
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<const Impl>> loaded;
+  const std::lock_guard lock(mutex);
+  if (auto shared = loaded[key].lock()) return shared;
+  auto impl = std::make_shared<Impl>();
   try {
-    dlib::deserialize(file) >> impl_->predictor;
+    dlib::deserialize(file) >> impl->predictor;
   } catch (const std::exception& e) {
     sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": ", file, " is not a dlib shape predictor: ", e.what());
   }
-  if (impl_->predictor.num_parts() != 68)
-    sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": ", file, " predicts ", impl_->predictor.num_parts(),
+  if (impl->predictor.num_parts() != 68)
+    sdk::fail(PCV_ERR_INVALID_ARGUMENT, kOp, ": ", file, " predicts ", impl->predictor.num_parts(),
               " points; the 68-point model is needed");
+  loaded[key] = impl;
+  return impl;
+}
+
+Landmarks::Landmarks(const sdk::Attributes& a) {
+  std::string file = a.get<std::string>("model");
+  if (file.empty()) file = default_landmark_model();
+  impl_ = load(file);
 }
 
 Landmarks::~Landmarks() = default;

@@ -24,7 +24,8 @@ class Landmarks {
 
  private:
   struct Impl;
-  std::shared_ptr<Impl> impl_;
+  static std::shared_ptr<const Impl> load(const std::string& file);
+  std::shared_ptr<const Impl> impl_;  // shared by every kernel that loaded the same file
 };
 
 }  // namespace pcv::face
