@@ -366,6 +366,18 @@ Tensor uniform_image(int height, int width, int channels, std::uint8_t value) {
       std::vector<std::uint8_t>(static_cast<std::size_t>(height * width * channels), value));
 }
 
+// Image preprocessing of the given size, channels and layout.
+Preprocessing image_preprocessing(std::int64_t height, std::int64_t width, std::int64_t channels,
+                                  const std::string& layout = "channels_first") {
+  Preprocessing pre;
+  pre.input = "image";
+  pre.height = height;
+  pre.width = width;
+  pre.image_channels = channels;
+  pre.layout = layout;
+  return pre;
+}
+
 TEST_F(DatasetTest, ImageClassFoldersGiveResizedNormalisedBatches) {
   fs::create_directories(dir_ / "faces" / "s1");
   fs::create_directories(dir_ / "faces" / "s2");
@@ -374,11 +386,7 @@ TEST_F(DatasetTest, ImageClassFoldersGiveResizedNormalisedBatches) {
   write_text(dir_ / "faces" / "s2" / "c.png", "not an image");
   const PointCloudDataset d = PointCloudDataset::from_class_folders(dir_ / "faces");
   EXPECT_THAT(names_of(d), ElementsAre("a.png", "b.png", "c.png"));
-  Preprocessing pre;
-  pre.input = "image";
-  pre.height = 16;
-  pre.width = 12;
-  pre.image_channels = 1;
+  const Preprocessing pre = image_preprocessing(16, 12, 1);
   const std::vector<std::size_t> all = {0, 1, 2};
   const Batch b = load_batch(d, all, pre, nullptr, 0, 2);
   EXPECT_EQ(b.clouds.shape(), (Shape{2, 1, 16, 12}));
@@ -395,12 +403,7 @@ TEST_F(DatasetTest, ImageClassFoldersGiveResizedNormalisedBatches) {
 }
 
 TEST(ImageAugmentation, FlipMirrorsRowsForSomeSeeds) {
-  Preprocessing pre;
-  pre.input = "image";
-  pre.height = 2;
-  pre.width = 3;
-  pre.image_channels = 3;
-  pre.layout = "channels_last";
+  const Preprocessing pre = image_preprocessing(2, 3, 3, "channels_last");
   std::vector<float> values(18);
   std::iota(values.begin(), values.end(), 0.0f);
   Augmentation flip;
@@ -421,12 +424,7 @@ TEST(ImageAugmentation, FlipMirrorsRowsForSomeSeeds) {
 }
 
 TEST(ImageAugmentation, TranslateMovesContentByWholePixelsAndRepeatsTheEdge) {
-  Preprocessing pre;
-  pre.input = "image";
-  pre.height = 3;
-  pre.width = 4;
-  pre.image_channels = 1;
-  pre.layout = "channels_first";
+  const Preprocessing pre = image_preprocessing(3, 4, 1, "channels_first");
   std::vector<float> values(12);
   std::iota(values.begin(), values.end(), 0.0f);  // value = 4 y + x
   Augmentation move;
@@ -449,11 +447,7 @@ TEST(ImageAugmentation, TranslateMovesContentByWholePixelsAndRepeatsTheEdge) {
 }
 
 TEST(ImageAugmentation, ContrastAndBrightnessScaleAndShiftValues) {
-  Preprocessing pre;
-  pre.input = "image";
-  pre.height = 1;
-  pre.width = 2;
-  pre.image_channels = 1;
+  const Preprocessing pre = image_preprocessing(1, 2, 1);
   Augmentation light;
   light.contrast = 0.2;
   light.brightness = 0.1;
