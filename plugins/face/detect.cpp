@@ -69,7 +69,7 @@ void Detect::infer_shapes(sdk::ShapeContext& ctx) const {
 }
 
 void Detect::forward(sdk::ForwardContext& ctx) const {
-  const cv::Mat grey = grey_of(mat_of(ctx.input<std::uint8_t>(0)));
+  const cv::Mat image = mat_of(ctx.input<std::uint8_t>(0));
   struct Found {
     float box[4];
     float score;
@@ -78,15 +78,13 @@ void Detect::forward(sdk::ForwardContext& ctx) const {
   if (impl_->detector == "hog") {
     // On a copy doubled `upsample` times with dlib's pyramid_up, as dlib's own upsampling does;
     // boxes are mapped back through the same pyramid.
-    dlib::array2d<unsigned char> img;
-    to_dlib(grey, img);
-    dlib::pyramid_down<2> pyramid;
-    for (std::int64_t i = 0; i < impl_->upsample; ++i) dlib::pyramid_up(img, pyramid);
     std::vector<dlib::rect_detection> dets;
-    {
+    dlib::pyramid_down<2> pyramid;
+    with_dlib_image(image, [&](auto& img) {
+      for (std::int64_t i = 0; i < impl_->upsample; ++i) dlib::pyramid_up(img, pyramid);
       const std::lock_guard lock(impl_->mutex);
       impl_->hog(img, dets, 0.0);
-    }
+    });
     for (const auto& d : dets) {
       if (d.detection_confidence < impl_->min_score) continue;
       const dlib::drectangle r =
@@ -96,7 +94,7 @@ void Detect::forward(sdk::ForwardContext& ctx) const {
     }
   } else {
     std::vector<cv::Rect> rects;
-    impl_->cascade.detectMultiScale(grey, rects);
+    impl_->cascade.detectMultiScale(grey_of(image), rects);
     for (const cv::Rect& r : rects)
       found.push_back({{float(r.x), float(r.y), float(r.x + r.width), float(r.y + r.height)}, 1.0f});
   }

@@ -88,8 +88,8 @@ void Landmarks::infer_shapes(sdk::ShapeContext& ctx) const {
 }
 
 void Landmarks::forward(sdk::ForwardContext& ctx) const {
-  dlib::array2d<unsigned char> img;
-  to_dlib(grey_of(mat_of(ctx.input<std::uint8_t>(0))), img);
+  dlib::array2d<unsigned char> img;  // what the predictor reads of a colour image, made once
+  dlib_intensity(mat_of(ctx.input<std::uint8_t>(0)), img);
   const auto boxes = ctx.input<float>(1);
   const std::int64_t faces = boxes.shape()[0];
   auto points = ctx.output<float>(0, sdk::Shape{faces, 68, 2});

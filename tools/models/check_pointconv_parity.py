@@ -26,7 +26,7 @@ import torch
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools/models"))
-from pcv_model import write_safetensors  # noqa: E402
+from pcv_model import read_safetensors, write_safetensors  # noqa: E402
 
 
 def official_model(path, seed):
@@ -87,7 +87,7 @@ def main():
         write_safetensors(tmp / "in.safetensors", {"points": points})
         subprocess.run([a.pcv, "run", str(tmp / "model.safetensors"), "--in", str(tmp / "in.safetensors"),
                         "--out", str(tmp / "out.safetensors")], check=True, stdout=subprocess.DEVNULL)
-        ours = read_tensor(tmp / "out.safetensors", "log_probs")
+        ours = read_safetensors(tmp / "out.safetensors")["log_probs"]
     rel = np.abs(ours - theirs) / np.maximum(np.abs(theirs), 1e-6)
     worst = np.unravel_index(np.argmax(rel), rel.shape)
     print(f"{len(names)} clouds ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})")
@@ -97,19 +97,6 @@ def main():
     if rel.max() > 1e-4:
         sys.exit("FAIL: relative difference above 1e-4")
     print("OK: within 1e-4 relative")
-
-
-def read_tensor(path, name):
-    import json
-    import struct
-
-    raw = pathlib.Path(path).read_bytes()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    entry = header[name]
-    start, end = entry["data_offsets"]
-    assert entry["dtype"] == "F32"
-    return np.frombuffer(raw[8 + n + start:8 + n + end], dtype="<f4").reshape(entry["shape"])
 
 
 if __name__ == "__main__":

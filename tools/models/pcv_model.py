@@ -20,6 +20,24 @@ _DTYPES = {np.dtype("float32"): "F32", np.dtype("float64"): "F64", np.dtype("int
            np.dtype("int64"): "I64", np.dtype("uint8"): "U8"}
 
 
+_NUMPY = {code: dtype.newbyteorder("<") for dtype, code in _DTYPES.items()}
+
+
+def read_safetensors(path):
+    """{name: array} of a .safetensors file (the dtypes above; metadata skipped)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    out = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = entry["data_offsets"]
+        out[name] = np.frombuffer(raw[8 + n + start:8 + n + end], dtype=_NUMPY[entry["dtype"]]).reshape(entry["shape"])
+    return out
+
+
 def write_safetensors(path, tensors, metadata=None):
     """Writes {name: array} and string metadata; the byte buffer starts 64-byte aligned."""
     header, offset, blobs = {}, 0, []
