@@ -78,6 +78,23 @@ TEST(FacePipeline, AstronautAlignsWithLevelEyes) {
   EXPECT_EQ(aligned[0].shape(), (Shape{1, 112, 112, 3}));
 }
 
+TEST(FacePipeline, LandmarksReadAColourPhotoAsDlibsChannelMean) {
+  // dlib's predictor reads an RGB pixel as (r + g + b) / 3: a colour photo and its channel-mean
+  // grey image give the same points (OpenCV's weighted grey would move some by a pixel or more).
+  const Tensor colour = astronaut();
+  const std::int64_t pixels = colour.shape()[0] * colour.shape()[1];
+  std::vector<std::uint8_t> mean(static_cast<std::size_t>(pixels));
+  const std::uint8_t* p = colour.data<std::uint8_t>();
+  for (std::int64_t i = 0; i < pixels; ++i)
+    mean[i] = static_cast<std::uint8_t>((p[3 * i] + p[3 * i + 1] + p[3 * i + 2]) / 3);
+  const Tensor grey = Tensor::from<std::uint8_t>({colour.shape()[0], colour.shape()[1], 1}, mean);
+  const Tensor boxes = kernel("detect").forward({colour})[0];
+  ASSERT_EQ(boxes.shape()[0], 1);
+  const Kernel landmarks = kernel("landmarks");
+  EXPECT_EQ(landmarks.forward({colour, boxes})[0].to_vector<float>(),
+            landmarks.forward({grey, boxes})[0].to_vector<float>());
+}
+
 TEST(FacePipeline, Errors) {
   EXPECT_THAT(error_of([] {
                 kernel("detect", {{"detector", std::string("mtcnn")}});
