@@ -1,10 +1,14 @@
 #!/usr/bin/python3
 """Writes an initial face-embedding model: a small CNN for grey 112 x 96 face crops (four 3x3
-stride-2 convolutions with batch norm and ReLU, 16 -> 128 channels, global average pooling, a
-linear embedding with batch norm) and the ArcFace class centres `arcface.weight` [classes, dim]
-that pcv train's margin loss learns with it (data/models/README.md, issue 7). Needs NumPy.
+stride-2 convolutions with batch norm and ReLU, 16 -> 128 channels by default; then insightface's
+"E" output block: batch norm, dropout, flatten, linear, batch norm; or --head gap: global average
+pooling, linear, batch norm) and the ArcFace class centres `arcface.weight` [classes, dim] that
+pcv train's margin loss learns with it. --face-alignment stores how the training crops were
+aligned (the summary.json of pcv faces align) for pcv verify. See data/models/README.md
+(face_embed_orl) and tools/models/train_face_embed_orl.sh. Needs NumPy.
 
-    tools/models/face_embed_graph.py --classes 25 --labels s1,s10,... --out init.safetensors
+    tools/models/face_embed_graph.py --classes 25 --labels s1,s2,... --dropout 0.4 \
+        --face-alignment crops/summary.json --out init.safetensors
 """
 import argparse
 import json
